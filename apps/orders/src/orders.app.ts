@@ -1,0 +1,20 @@
+import { createServiceApp, type ServiceAppOptions } from '@app/platform';
+import type { OrdersConfig } from './orders.config';
+import { OrdersModule } from './orders.module';
+
+export function ordersAppOptions(config: OrdersConfig): ServiceAppOptions {
+  return {
+    serviceName: 'orders',
+    module: OrdersModule.forRoot(config),
+    config,
+    grpc: { packageName: 'orders.v1', protoFile: 'orders/v1/orders.proto', port: config.GRPC_PORT },
+    openApi: {
+      title: 'orders',
+      description: 'Catalog and orders: REST for clients, gRPC for services.',
+    },
+  };
+}
+
+export function createOrdersApp(config: OrdersConfig) {
+  return createServiceApp(ordersAppOptions(config));
+}

@@ -1,0 +1,15 @@
+import { serviceDataSourceOptions } from '@app/platform';
+import { UserProfile } from '../users/user-profile.entity';
+import { Initial1764057600000 } from './migrations/1764057600000-initial';
+
+/** Entities and migrations of the users database, listed explicitly (no globs: they break in dist/). */
+export const USERS_ENTITIES = [UserProfile];
+export const USERS_MIGRATIONS = [Initial1764057600000];
+
+export function usersDataSourceOptions(url: string) {
+  return { url, entities: USERS_ENTITIES, migrations: USERS_MIGRATIONS, applicationName: 'users' };
+}
+
+export function usersDataSource(url: string) {
+  return serviceDataSourceOptions(usersDataSourceOptions(url));
+}

@@ -1,0 +1,17 @@
+import { createServiceApp, type ServiceAppOptions } from '@app/platform';
+import type { UsersConfig } from './users.config';
+import { UsersModule } from './users.module';
+
+export function usersAppOptions(config: UsersConfig): ServiceAppOptions {
+  return {
+    serviceName: 'users',
+    module: UsersModule.forRoot(config),
+    config,
+    grpc: { packageName: 'users.v1', protoFile: 'users/v1/users.proto', port: config.GRPC_PORT },
+    openApi: { title: 'users', description: 'Profiles: REST for clients, gRPC for services.' },
+  };
+}
+
+export function createUsersApp(config: UsersConfig) {
+  return createServiceApp(usersAppOptions(config));
+}

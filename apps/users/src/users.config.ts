@@ -1,0 +1,23 @@
+import { baseConfigSchema, loadConfig, refineProduction } from '@app/platform';
+import { z } from 'zod';
+
+export const usersConfigSchema = baseConfigSchema
+  .extend({
+    PORT: z.coerce.number().int().min(1).max(65535).default(3002),
+    GRPC_PORT: z.coerce.number().int().min(1).max(65535).default(50052),
+    AUTH_ISSUER: z.url().default('http://localhost:3001'),
+    ORDERS_GRPC_URL: z.string().default('127.0.0.1:50053'),
+    CLIENT_ID: z.string().default('users'),
+    CLIENT_SECRET: z.string().optional(),
+  })
+  .superRefine((config, ctx) =>
+    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } }),
+  );
+
+export type UsersConfig = z.infer<typeof usersConfigSchema>;
+
+export const USERS_CONFIG = Symbol('USERS_CONFIG');
+
+export function loadUsersConfig(env: NodeJS.ProcessEnv = process.env): UsersConfig {
+  return loadConfig(usersConfigSchema, env);
+}

@@ -1,0 +1,35 @@
+import { DatabaseModule, MessagingModule, PlatformModule } from '@app/platform';
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { usersDataSourceOptions } from './database/users-data-source';
+import { USERS_CONFIG, type UsersConfig } from './users.config';
+import { UserProfile } from './users/user-profile.entity';
+import { UsersEventsController } from './users/users.events.controller';
+import { UsersGrpcController } from './users/users.grpc.controller';
+import { UsersService } from './users/users.service';
+
+@Module({})
+export class UsersModule {
+  static forRoot(config: UsersConfig): DynamicModule {
+    return {
+      module: UsersModule,
+      imports: [
+        PlatformModule.forRoot({ serviceName: 'users', logLevel: config.LOG_LEVEL }),
+        DatabaseModule.forRoot(usersDataSourceOptions(config.DATABASE_URL)),
+        MessagingModule.forRoot({
+          serviceName: 'users',
+          url: config.NATS_URL,
+          user: config.NATS_USER,
+          password: config.NATS_PASSWORD,
+          ownStreams: ['USERS'],
+          consumers: [
+            { stream: 'AUTH', durable: 'users-identity', filterSubject: 'auth.identity.>' },
+          ],
+        }),
+        TypeOrmModule.forFeature([UserProfile]),
+      ],
+      controllers: [UsersEventsController, UsersGrpcController],
+      providers: [{ provide: USERS_CONFIG, useValue: config }, UsersService],
+    };
+  }
+}

@@ -1,0 +1,197 @@
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import {
+  type DynamicModule,
+  Logger as NestLogger,
+  type Type,
+  ValidationPipe,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import type { BaseConfig } from '../config/base-config.schema';
+import { grpcServerOptions } from '../grpc/grpc-options';
+import { ReadinessService } from '../health/readiness.service';
+import { requestIdFor } from '../logging/logging.options';
+import { MetricsService } from '../metrics/metrics.service';
+import { DeadLetterService } from '../messaging/dead-letter.service';
+import { JetStreamServer } from '../messaging/jetstream.server';
+import { MESSAGING_OPTIONS } from '../messaging/messaging.constants';
+import type { MessagingOptions } from '../messaging/messaging.options';
+import { NatsConnectionService } from '../messaging/nats-connection.service';
+
+export interface ServiceAppOptions {
+  serviceName: string;
+  module: Type<unknown> | DynamicModule;
+  config: BaseConfig;
+  /** gRPC server of this service, e.g. `{ packageName: 'users.v1', protoFile: 'users/v1/users.proto', port: 50052 }`. */
+  grpc?: { packageName: string; protoFile: string; port: number };
+  openApi: { title: string; description: string };
+  /** Print nothing while booting (tests); logs still go through pino once it is up. */
+  quiet?: boolean;
+}
+
+/** Strict by default: this is an API, not a site. /docs needs its own scripts and styles only. */
+const CONTENT_SECURITY_POLICY = {
+  directives: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    fontSrc: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+  },
+};
+
+/**
+ * Builds a service on Fastify with everything SPEC §2 and §6 ask of every service: security
+ * headers, CORS allowlist, body limit, validation that rejects unknown fields, OpenAPI at
+ * /docs, JSON errors, metrics, and its gRPC and JetStream transports. It does not listen yet.
+ */
+export async function createServiceApp(
+  options: ServiceAppOptions,
+): Promise<NestFastifyApplication> {
+  const { config } = options;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    genReqId: (req: IncomingMessage) => requestIdFor(req),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
+    bufferLogs: true,
+    logger: options.quiet ? false : undefined,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  // Fastify's own errors (body too large, malformed JSON) reach the global filter through
+  // Nest's error handler, so they get the same JSON shape as errors raised in handlers.
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  await app.register(cookie);
+  const allowedOrigins = new Set(config.CORS_ORIGINS);
+  app.enableCors({
+    // Only configured origins; an empty list disables CORS. Never "*" with credentials.
+    origin: (origin, callback) =>
+      callback(null, origin !== undefined && allowedOrigins.has(origin)),
+    credentials: true,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'WWW-Authenticate', 'Retry-After'],
+    maxAge: 600,
+  });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      validationError: { target: false, value: false },
+    }),
+  );
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(options.openApi.title)
+      .setDescription(options.openApi.description)
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+
+  if (options.grpc) {
+    app.connectMicroservice(
+      grpcServerOptions(
+        options.grpc.packageName,
+        options.grpc.protoFile,
+        `${config.HOST}:${options.grpc.port}`,
+      ),
+      { inheritAppConfig: true },
+    );
+  }
+  const messaging = app.get<MessagingOptions>(MESSAGING_OPTIONS, { strict: false });
+  if (messaging.consumers.length > 0) {
+    app.connectMicroservice(
+      {
+        strategy: new JetStreamServer(
+          app.get(NatsConnectionService),
+          messaging.consumers,
+          app.get(DeadLetterService),
+        ),
+      },
+      { inheritAppConfig: true },
+    );
+  }
+  return app;
+}
+
+/** Starts the transports and the HTTP listener; resolves to the HTTP base URL. */
+export async function listenServiceApp(
+  app: NestFastifyApplication,
+  config: BaseConfig,
+): Promise<string> {
+  await app.startAllMicroservices();
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const host = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST;
+  return `http://${host}:${port}`;
+}
+
+/**
+ * main.ts of every service: build, listen, and shut down gracefully on SIGTERM/SIGINT:
+ * readiness turns 503 first, then (after SHUTDOWN_DELAY_MS, for load balancers to notice)
+ * in-flight requests finish, consumers stop, NATS is drained and the database closed.
+ */
+export async function runService(options: ServiceAppOptions): Promise<void> {
+  const app = await createServiceApp(options);
+  const url = await listenServiceApp(app, options.config);
+  const logger = new NestLogger(options.serviceName);
+  logger.log(
+    `${options.serviceName} listening on ${url}${options.grpc ? ` (gRPC :${options.grpc.port})` : ''}`,
+  );
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal} received: draining`);
+    app.get(ReadinessService).markShuttingDown();
+    const hardStop = setTimeout(() => {
+      logger.error('graceful shutdown timed out');
+      process.exit(1);
+    }, options.config.SHUTDOWN_DELAY_MS + 15_000);
+    hardStop.unref();
+    await new Promise((resolve) => setTimeout(resolve, options.config.SHUTDOWN_DELAY_MS));
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

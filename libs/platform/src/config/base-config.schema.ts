@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/** Names of the environment variables every service reads. */
+export const ENV = {
+  NODE_ENV: 'NODE_ENV',
+  HOST: 'HOST',
+  PORT: 'PORT',
+  LOG_LEVEL: 'LOG_LEVEL',
+  DATABASE_URL: 'DATABASE_URL',
+  NATS_URL: 'NATS_URL',
+  NATS_USER: 'NATS_USER',
+  NATS_PASSWORD: 'NATS_PASSWORD',
+  CORS_ORIGINS: 'CORS_ORIGINS',
+  TRUST_PROXY: 'TRUST_PROXY',
+  BODY_LIMIT_BYTES: 'BODY_LIMIT_BYTES',
+  SHUTDOWN_DELAY_MS: 'SHUTDOWN_DELAY_MS',
+  PROTO_DIR: 'PROTO_DIR',
+} as const;
+
+const origin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'each origin must be scheme://host[:port] with no path, and "*" is not allowed');
+
+/**
+ * `TRUST_PROXY`: `false` (default: the socket address is the client), a hop count, or a
+ * comma-separated list of proxy addresses/CIDRs. `true` (trust every hop) is refused in
+ * production because it lets any client spoof X-Forwarded-For.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value, ctx): boolean | number | string[] => {
+    const trimmed = value.trim();
+    if (trimmed === 'false' || trimmed === '') return false;
+    if (trimmed === 'true') return true;
+    if (/^\d+$/.test(trimmed)) return Number(trimmed);
+    const list = trimmed.split(',').map((entry) => entry.trim());
+    if (list.every((entry) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) return list;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be false, true, a hop count or a list of CIDRs',
+    });
+    return z.NEVER;
+  });
+
+export const baseConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(1).max(65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string({ message: 'is required (postgres://user:password@host:port/database)' })
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL'),
+  NATS_URL: z
+    .string({ message: 'is required (nats://host:port)' })
+    .refine((value) => /^(nats|tls):\/\//.test(value), 'must be a nats:// or tls:// URL'),
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(origin)),
+  TRUST_PROXY: trustProxy,
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(64 * 1024),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  PROTO_DIR: z.string().optional(),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/**
+ * Refinement shared by every service: in production, every secret must be set and strong,
+ * and trusting every proxy hop is refused.
+ */
+export function refineProduction<T extends BaseConfig>(
+  config: T,
+  ctx: z.RefinementCtx,
+  secrets: { [K in keyof T]?: { minLength: number } },
+): void {
+  if (config.NODE_ENV !== 'production') return;
+  if (config.TRUST_PROXY === true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [ENV.TRUST_PROXY],
+      message: 'true trusts any X-Forwarded-For in production; give a hop count or proxy CIDRs',
+    });
+  }
+  for (const [name, rule] of Object.entries(secrets) as [string, { minLength: number }][]) {
+    const value = (config as Record<string, unknown>)[name];
+    if (typeof value !== 'string' || value.length < rule.minLength) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `a secret of at least ${rule.minLength} characters is required in production`,
+      });
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+
+/**
+ * Entry point body of `apps/<service>/src/migrate.ts`: applies pending migrations and exits.
+ * The launcher, compose and the k8s init container run it before the service starts.
+ */
+export async function runMigrations(options: DataSourceOptions): Promise<string[]> {
+  const dataSource = new DataSource(options);
+  await dataSource.initialize();
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+export async function migrateAndExit(service: string, options: DataSourceOptions): Promise<void> {
+  try {
+    const applied = await runMigrations(options);
+    process.stdout.write(
+      `${JSON.stringify({ service, msg: 'migrations applied', applied, time: new Date().toISOString() })}\n`,
+    );
+    process.exit(0);
+  } catch (error) {
+    process.stderr.write(
+      `${JSON.stringify({ service, level: 'error', msg: 'migrations failed', error: (error as Error).message })}\n`,
+    );
+    process.exit(1);
+  }
+}

@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import { acceptRequestId, currentRequestId, REQUEST_ID_HEADER } from '../context/request-context';
+
+const REQUEST_ID = Symbol('requestId');
+
+/**
+ * The request id of an incoming HTTP request: the caller's `x-request-id` when acceptable,
+ * otherwise a new one. Computed once per request and echoed in the response header.
+ */
+export function requestIdFor(req: IncomingMessage, res?: ServerResponse): string {
+  const holder = req as IncomingMessage & { [REQUEST_ID]?: string };
+  holder[REQUEST_ID] ??= acceptRequestId(req.headers[REQUEST_ID_HEADER]);
+  if (res && !res.headersSent && !res.hasHeader(REQUEST_ID_HEADER)) {
+    res.setHeader(REQUEST_ID_HEADER, holder[REQUEST_ID]);
+  }
+  return holder[REQUEST_ID];
+}
+
+/**
+ * Paths pino replaces with "[REDACTED]". Tokens, passwords, secrets and cookies never reach
+ * a log line, wherever they sit in a logged object.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.Authorization',
+  'metadata.authorization',
+  ...[
+    'password',
+    'currentPassword',
+    'newPassword',
+    'token',
+    'accessToken',
+    'refreshToken',
+    'access_token',
+    'refresh_token',
+    'subject_token',
+    'actor_token',
+    'client_secret',
+    'clientSecret',
+    'client_assertion',
+    'secret',
+    'mfaToken',
+    'code',
+    'authorization',
+    'cookie',
+  ].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+];
+
+export function loggingOptions(serviceName: string, level: string): Params {
+  return {
+    pinoHttp: {
+      level,
+      base: { service: serviceName },
+      messageKey: 'msg',
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      genReqId: (req, res) => requestIdFor(req, res),
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
+      serializers: {
+        // Log the path only: a query string is user data and must never carry a token anyway.
+        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: typeof req.url === 'string' ? req.url.split('?')[0] : undefined,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      autoLogging: {
+        ignore: (req) => req.url === '/health/live' || req.url === '/metrics',
+      },
+      quietReqLogger: true,
+    },
+    renameContext: 'context',
+  };
+}

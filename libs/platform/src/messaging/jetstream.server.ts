@@ -1,0 +1,159 @@
+import { Logger } from '@nestjs/common';
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg } from 'nats';
+import { lastValueFrom } from 'rxjs';
+import {
+  acceptRequestId,
+  REQUEST_ID_HEADER,
+  runWithRequestContext,
+} from '../context/request-context';
+import { GRPC_STATUS } from '../errors/error-codes';
+import type { DeadLetterService } from './dead-letter.service';
+import { JetStreamContext } from './jetstream.context';
+import { STREAMS } from './messaging.constants';
+import type { DurableConsumerOptions } from './messaging.options';
+import type { NatsConnectionService } from './nats-connection.service';
+
+/** Failures that a redelivery cannot fix: the message is refused and recorded, never retried. */
+const PERMANENT_FAILURES = new Set<number>([
+  GRPC_STATUS.INVALID_ARGUMENT,
+  GRPC_STATUS.UNAUTHENTICATED,
+  GRPC_STATUS.PERMISSION_DENIED,
+  GRPC_STATUS.NOT_FOUND,
+  GRPC_STATUS.FAILED_PRECONDITION,
+  GRPC_STATUS.ALREADY_EXISTS,
+]);
+
+const STATUS_NAMES = Object.fromEntries(
+  Object.entries(GRPC_STATUS).map(([name, code]) => [code, name]),
+);
+
+interface HandlerFailure {
+  code?: number;
+  errorCode?: string;
+  message?: string;
+}
+
+/**
+ * A Nest transport that feeds `@EventPattern(subject)` handlers from JetStream durable pull
+ * consumers, so guards, pipes, interceptors and filters apply to NATS messages exactly as to
+ * gRPC calls (`host.getType() === 'rpc'`, context: `JetStreamContext`).
+ *
+ * Outcome of a message: handler succeeded → ack; a permanent failure (bad token, wrong
+ * publisher, invalid payload) → recorded as a dead letter and terminated; anything else →
+ * redelivered with back-off, and dead-lettered once `maxDeliver` is reached.
+ */
+export class JetStreamServer extends Server implements CustomTransportStrategy {
+  protected override readonly logger = new Logger('JetStreamServer');
+  private readonly active = new Set<ConsumerMessages>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly nats: NatsConnectionService,
+    private readonly consumers: DurableConsumerOptions[],
+    private readonly deadLetters: DeadLetterService,
+  ) {
+    super();
+  }
+
+  listen(callback: () => void): void {
+    for (const consumer of this.consumers) void this.runConsumer(consumer);
+    callback();
+  }
+
+  private async runConsumer(options: DurableConsumerOptions): Promise<void> {
+    const stream = STREAMS[options.stream].name;
+    while (!this.stopped) {
+      try {
+        await this.nats.whenConnected();
+        const manager = await this.nats.jetstreamManager();
+        await manager.consumers.add(stream, {
+          durable_name: options.durable,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          filter_subject: options.filterSubject,
+          max_deliver: options.maxDeliver ?? 5,
+          ack_wait: nanos(options.ackWaitMs ?? 30_000),
+        });
+        const consumer = await this.nats.jetstream().consumers.get(stream, options.durable);
+        const messages = await consumer.consume({ max_messages: 32 });
+        this.active.add(messages);
+        this.logger.log(`consuming ${stream}/${options.durable}`);
+        try {
+          for await (const message of messages) {
+            if (this.stopped) {
+              message.nak();
+              break;
+            }
+            const work = this.process(message, options);
+            this.inFlight.add(work);
+            await work;
+            this.inFlight.delete(work);
+          }
+        } finally {
+          this.active.delete(messages);
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        // Typically: the stream's owner has not started yet, or NATS is away. Try again shortly.
+        this.logger.warn(
+          { error: (error as Error).message, stream, durable: options.durable },
+          'consumer not ready',
+        );
+      }
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+    }
+  }
+
+  private async process(message: JsMsg, options: DurableConsumerOptions): Promise<void> {
+    const context = new JetStreamContext(message);
+    const requestId = acceptRequestId(context.getHeader(REQUEST_ID_HEADER));
+    await runWithRequestContext({ requestId }, async () => {
+      const refuse = async (code: number, reason: string) => {
+        await this.deadLetters.record(context, STATUS_NAMES[code] ?? String(code), reason);
+        message.term(reason.slice(0, 200));
+      };
+      const handler = this.getHandlerByPattern(message.subject);
+      if (!handler) return refuse(GRPC_STATUS.UNIMPLEMENTED, `no handler for ${message.subject}`);
+      if (!context.getMessageId())
+        return refuse(GRPC_STATUS.INVALID_ARGUMENT, 'Nats-Msg-Id header is missing');
+      let data: unknown;
+      try {
+        data = JSON.parse(Buffer.from(message.data).toString('utf8'));
+      } catch {
+        return refuse(GRPC_STATUS.INVALID_ARGUMENT, 'payload is not JSON');
+      }
+      try {
+        await lastValueFrom(this.transformToObservable(await handler(data, context)), {
+          defaultValue: undefined,
+        });
+        message.ack();
+      } catch (raw) {
+        const failure = (raw ?? {}) as HandlerFailure;
+        const code = typeof failure.code === 'number' ? failure.code : GRPC_STATUS.INTERNAL;
+        const reason = failure.message ?? 'handler failed';
+        if (PERMANENT_FAILURES.has(code)) return refuse(code, reason);
+        if (context.getDeliveryCount() >= (options.maxDeliver ?? 5)) {
+          return refuse(code, `gave up after ${context.getDeliveryCount()} deliveries: ${reason}`);
+        }
+        // Back off: 1 s, 2 s, 4 s, ... capped at 30 s.
+        message.nak(Math.min(30_000, 1000 * 2 ** (context.getDeliveryCount() - 1)));
+      }
+    });
+  }
+
+  on(): never {
+    throw new Error('JetStreamServer does not emit events');
+  }
+
+  unwrap<T>(): T {
+    return this.nats as T;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    for (const messages of this.active) messages.stop();
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,25 @@
+/** JetStream streams: each service owns the one holding its own subject prefix (SPEC §5). */
+export const STREAMS = {
+  AUTH: { name: 'AUTH', subjects: ['auth.>'] },
+  USERS: { name: 'USERS', subjects: ['users.>'] },
+  ORDERS: { name: 'ORDERS', subjects: ['orders.>'] },
+} as const;
+
+export type StreamName = keyof typeof STREAMS;
+
+/** Every subject the suite publishes. */
+export const SUBJECTS = {
+  IDENTITY_REGISTERED: 'auth.identity.registered',
+  IDENTITY_UPDATED: 'auth.identity.updated',
+  REVOCATIONS: 'auth.revocations',
+  USER_DELETED: 'users.deleted',
+  ORDER_CREATED: 'orders.created',
+  ORDER_CANCELLED: 'orders.cancelled',
+} as const;
+
+/** How long JetStream remembers a Nats-Msg-Id to drop duplicates (a relay retry after a crash). */
+export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+
+/** Injection tokens. */
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+export const MESSAGE_HEADERS_PROVIDER = Symbol('MESSAGE_HEADERS_PROVIDER');

@@ -1,0 +1,26 @@
+import type { StreamName } from './messaging.constants';
+
+/** A durable pull consumer this service reads (shared by all its replicas). */
+export interface DurableConsumerOptions {
+  stream: StreamName;
+  durable: string;
+  /** One subject filter (nats-server 2.9 has no multi-filter consumers). */
+  filterSubject: string;
+  /** Deliveries before a failing message is given up and dead-lettered. Default 5. */
+  maxDeliver?: number;
+  /** How long a message may be processed before it is redelivered. Default 30 s. */
+  ackWaitMs?: number;
+}
+
+export interface MessagingOptions {
+  serviceName: string;
+  url: string;
+  user?: string;
+  password?: string;
+  /** Streams this service publishes to and therefore creates and owns. */
+  ownStreams: StreamName[];
+  /** Durable consumers this service processes messages from (handlers: `@EventPattern(subject)`). */
+  consumers: DurableConsumerOptions[];
+  /** How often the outbox relay looks for unpublished events. Default 250 ms. */
+  outboxPollMs?: number;
+}

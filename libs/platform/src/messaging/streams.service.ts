@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { nanos, RetentionPolicy, StorageType, type JetStreamManager } from 'nats';
+import { DUPLICATE_WINDOW_MS, MESSAGING_OPTIONS, STREAMS } from './messaging.constants';
+import type { MessagingOptions } from './messaging.options';
+import { NatsConnectionService } from './nats-connection.service';
+
+/** Creates (or updates) the streams this service owns; it never touches another's. */
+@Injectable()
+export class StreamsService {
+  private readonly logger = new Logger('Streams');
+  private ready: Promise<void> | null = null;
+
+  constructor(
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    private readonly nats: NatsConnectionService,
+  ) {}
+
+  /** Resolves once the own streams exist. Retries while NATS is unavailable. */
+  ensureOwnStreams(): Promise<void> {
+    this.ready ??= this.createStreams().catch((error) => {
+      this.ready = null;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async createStreams(): Promise<void> {
+    await this.nats.whenConnected();
+    const manager = await this.nats.jetstreamManager();
+    for (const name of this.options.ownStreams) {
+      await ensureStream(manager, STREAMS[name].name, [...STREAMS[name].subjects]);
+    }
+    this.logger.log(`streams ready: ${this.options.ownStreams.join(', ') || '(none)'}`);
+  }
+}
+
+export async function ensureStream(
+  manager: JetStreamManager,
+  name: string,
+  subjects: string[],
+): Promise<void> {
+  const config = {
+    name,
+    subjects,
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    max_age: nanos(7 * 24 * 60 * 60 * 1000),
+  };
+  try {
+    const info = await manager.streams.info(name);
+    const same = info.config.subjects?.join() === subjects.join();
+    if (!same) await manager.streams.update(name, { ...info.config, subjects });
+  } catch (error) {
+    if ((error as { code?: string }).code !== '404') throw error;
+    await manager.streams.add(config);
+  }
+}

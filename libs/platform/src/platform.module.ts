@@ -1,0 +1,48 @@
+import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { AllExceptionsFilter } from './errors/all-exceptions.filter';
+import { RpcRequestContextInterceptor } from './grpc/rpc-request-context.interceptor';
+import { HealthController } from './health/health.controller';
+import { ReadinessService } from './health/readiness.service';
+import { RequestContextMiddleware } from './http/request-context.middleware';
+import { loggingOptions } from './logging/logging.options';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+
+export interface PlatformOptions {
+  serviceName: string;
+  logLevel: string;
+}
+
+export const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
+
+/**
+ * What every service has: JSON logs with redaction and request ids, /health/live,
+ * /health/ready, /metrics, and one error shape at every transport edge.
+ */
+@Global()
+@Module({})
+export class PlatformModule implements NestModule {
+  static forRoot(options: PlatformOptions): DynamicModule {
+    const metrics = new MetricsService();
+    metrics.setServiceName(options.serviceName);
+    return {
+      module: PlatformModule,
+      imports: [LoggerModule.forRoot(loggingOptions(options.serviceName, options.logLevel))],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: PLATFORM_OPTIONS, useValue: options },
+        { provide: MetricsService, useValue: metrics },
+        ReadinessService,
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_INTERCEPTOR, useClass: RpcRequestContextInterceptor },
+      ],
+      exports: [PLATFORM_OPTIONS, MetricsService, ReadinessService],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestContextMiddleware).forRoutes('*');
+  }
+}
