@@ -1,8 +1,11 @@
-// Compiles apps/ and libs/ to dist/ with swc (about a second; type checking is `npm run typecheck`).
+// Compiles apps/ and libs/ to dist/ with swc (about a second; type checking is `npm run typecheck`),
+// then copies the data files the code reads at run time (e.g. auth's common-password list).
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
+const DATA_FILE = /\.(txt|json)$/;
 const require = createRequire(import.meta.url);
 rmSync('dist', { recursive: true, force: true });
 const swc = require.resolve('@swc/cli/bin/swc.js');
@@ -20,4 +23,12 @@ const result = spawnSync(
   ],
   { stdio: 'inherit' },
 );
-process.exit(result.status ?? 1);
+if (result.status !== 0) process.exit(result.status ?? 1);
+for (const top of ['apps', 'libs']) {
+  for (const entry of readdirSync(top, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !DATA_FILE.test(entry.name)) continue;
+    const source = path.join(entry.parentPath, entry.name);
+    if (source.split(path.sep).includes('test')) continue;
+    cpSync(source, path.join('dist', source));
+  }
+}

@@ -1,4 +1,5 @@
 import { DatabaseModule, grpcClientOptions, MessagingModule, PlatformModule } from '@app/platform';
+import { SecurityModule, ServiceTokenClient, serviceTokenInterceptor } from '@app/security';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClientsModule } from '@nestjs/microservices';
 import { CatalogHttpController } from './catalog/catalog.http.controller';
@@ -23,10 +24,22 @@ export class OrdersModule {
           ownStreams: ['ORDERS'],
           consumers: [],
         }),
-        ClientsModule.register([
+        SecurityModule.forRoot({
+          issuer: config.AUTH_ISSUER,
+          audience: 'orders',
+          client: config.CLIENT_SECRET
+            ? { id: config.CLIENT_ID, secret: config.CLIENT_SECRET }
+            : undefined,
+        }),
+        ClientsModule.registerAsync([
           {
             name: USERS_GRPC_CLIENT,
-            ...grpcClientOptions('users.v1', 'users/v1/users.proto', config.USERS_GRPC_URL),
+            inject: [ServiceTokenClient],
+            // Calls carry a client-credentials token for users (or an exchanged one set per call).
+            useFactory: (tokens: ServiceTokenClient) =>
+              grpcClientOptions('users.v1', 'users/v1/users.proto', config.USERS_GRPC_URL, [
+                serviceTokenInterceptor(tokens, 'users', 'users:read'),
+              ]),
           },
         ]),
       ],

@@ -1,3 +1,4 @@
+import { Metadata } from '@grpc/grpc-js';
 import { ApiError, GRPC_STATUS } from '@app/platform';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { ClientGrpc } from '@nestjs/microservices';
@@ -40,7 +41,7 @@ export class UsersGrpcClient implements OnModuleInit {
   async getUser(id: string): Promise<UserView | null> {
     const deadline = new Date(Date.now() + this.config.USERS_GRPC_DEADLINE_MS);
     try {
-      return await firstValueFrom(this.stub.getUser({ id }, undefined, { deadline }));
+      return await firstValueFrom(this.stub.getUser({ id }, new Metadata(), { deadline }));
     } catch (error) {
       const code = (error as { code?: number }).code;
       if (code === GRPC_STATUS.NOT_FOUND) return null;

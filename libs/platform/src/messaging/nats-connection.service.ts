@@ -36,6 +36,8 @@ export class NatsConnectionService implements OnModuleInit, OnModuleDestroy {
         user: this.options.user,
         pass: this.options.password,
         name: this.options.serviceName,
+        // The broker lets each service subscribe to its own inbox prefix only (deploy/nats/permissions.conf).
+        inboxPrefix: `_INBOX_${this.options.serviceName}`,
         waitOnFirstConnect: true,
         reconnect: true,
         maxReconnectAttempts: -1,
