@@ -23,6 +23,8 @@ const shared = {
 module.exports = {
   // Specs run on two cores; integration specs each get their own databases and broker.
   maxWorkers: process.env.NATS_URL ? 1 : 2,
+  // Integration specs start servers; a generous per-test limit (jest reads it from the root only).
+  testTimeout: 30_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/**/*.spec.ts'] },
     {
@@ -31,7 +33,6 @@ module.exports = {
       testMatch: ['<rootDir>/**/*.int-spec.ts', '<rootDir>/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
-      testTimeout: 60000,
     },
   ],
 };

@@ -112,7 +112,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     await runWithRequestContext({ requestId }, async () => {
       const refuse = async (code: number, reason: string) => {
         await this.deadLetters.record(context, STATUS_NAMES[code] ?? String(code), reason);
-        message.term(reason.slice(0, 200));
+        // No reason text: nats-server 2.9 does not understand `+TERM <reason>` and would leave
+        // the message pending (redelivered later). The reason is in the dead-letter record.
+        message.term();
       };
       const handler = this.getHandlerByPattern(message.subject);
       if (!handler) return refuse(GRPC_STATUS.UNIMPLEMENTED, `no handler for ${message.subject}`);

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { baseConfigSchema, refineProduction } from './base-config.schema';
+import { ConfigError, loadConfig } from './load-config';
+
+const valid = {
+  PORT: '3002',
+  DATABASE_URL: 'postgres://u:p@localhost:5432/users',
+  NATS_URL: 'nats://localhost:4222',
+};
+
+const withSecret = baseConfigSchema
+  .extend({ CLIENT_SECRET: z.string().optional() })
+  .superRefine((config, ctx) =>
+    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } }),
+  );
+
+function problemsOf(env: NodeJS.ProcessEnv, schema: z.ZodType = baseConfigSchema): string[] {
+  try {
+    loadConfig(schema, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('names each missing or malformed variable', () => {
+    const problems = problemsOf({ PORT: 'eighty', NATS_URL: 'http://nats' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^PORT: /),
+      expect.stringMatching(/^DATABASE_URL: is required/),
+      expect.stringMatching(/^NATS_URL: must be a nats:\/\/ or tls:\/\/ URL/),
+    ]);
+  });
+
+  it('never echoes the value of a variable, which may be a secret', () => {
+    const problems = problemsOf({ ...valid, DATABASE_URL: 'mysql://root:hunter2-secret@db/users' });
+    expect(problems.join('\n')).not.toContain('hunter2-secret');
+  });
+
+  it('refuses a CORS wildcard or an origin with a path', () => {
+    expect(problemsOf({ ...valid, CORS_ORIGINS: '*' })).toEqual([
+      expect.stringMatching(/^CORS_ORIGINS\.0: /),
+    ]);
+    expect(problemsOf({ ...valid, CORS_ORIGINS: 'https://app.example.com/path' })).toHaveLength(1);
+    expect(
+      loadConfig(baseConfigSchema, { ...valid, CORS_ORIGINS: 'https://app.example.com' })
+        .CORS_ORIGINS,
+    ).toEqual(['https://app.example.com']);
+  });
+
+  it('refuses a missing or weak secret in production only', () => {
+    expect(loadConfig(withSecret, { ...valid }).CLIENT_SECRET).toBeUndefined();
+    expect(problemsOf({ ...valid, NODE_ENV: 'production' }, withSecret)).toEqual([
+      'CLIENT_SECRET: a secret of at least 32 characters is required in production',
+    ]);
+    expect(
+      problemsOf({ ...valid, NODE_ENV: 'production', CLIENT_SECRET: 'short' }, withSecret),
+    ).toHaveLength(1);
+    expect(() =>
+      loadConfig(withSecret, { ...valid, NODE_ENV: 'production', CLIENT_SECRET: 'x'.repeat(32) }),
+    ).not.toThrow();
+  });
+
+  it('refuses to trust every proxy hop in production, where X-Forwarded-For would be spoofable', () => {
+    const production = { ...valid, NODE_ENV: 'production', CLIENT_SECRET: 'x'.repeat(32) };
+    expect(problemsOf({ ...production, TRUST_PROXY: 'true' }, withSecret)).toEqual([
+      expect.stringMatching(/^TRUST_PROXY: /),
+    ]);
+    expect(
+      loadConfig(withSecret, { ...production, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY,
+    ).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(loadConfig(baseConfigSchema, valid).TRUST_PROXY).toBe(false);
+  });
+});

@@ -1,0 +1,246 @@
+// The outbox → JetStream → consumer path against a real PostgreSQL and a real nats-server.
+import { Controller, Module } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { connect, headers as natsHeaders } from 'nats';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { freePort, startNatsServer } from '../../../../scripts/lib/infra';
+import { createTestDatabase } from '../../../../test/support/test-infra';
+import { createServiceApp } from '../bootstrap/service-app';
+import { baseConfigSchema } from '../config/base-config.schema';
+import { loadConfig } from '../config/load-config';
+import { currentRequestId, runWithRequestContext } from '../context/request-context';
+import { DatabaseModule } from '../database/database.module';
+import { DeadLetter } from '../database/dead-letter.entity';
+import { createMessagingTables } from '../database/messaging-tables';
+import { runMigrations } from '../database/run-migrations';
+import { serviceDataSourceOptions } from '../database/data-source-options';
+import { ApiError } from '../errors/api-error';
+import { PlatformModule } from '../platform.module';
+import { InboxService } from './inbox.service';
+import { JetStreamContext } from './jetstream.context';
+import { MessagingModule } from './messaging.module';
+import { OutboxService } from './outbox.service';
+
+class CreateMessagingTables1764000000000 {
+  name = 'CreateMessagingTables1764000000000';
+  up = createMessagingTables;
+  async down() {}
+}
+
+/** What the consumer saw, per test. */
+const seen = {
+  deliveries: [] as { id: string; requestId?: string; attempt: number }[],
+  applied: [] as string[],
+  failFirstDeliveryAfterApply: new Set<string>(),
+};
+
+@Controller()
+class ProbeEventsController {
+  constructor(private readonly inbox: InboxService) {}
+
+  @EventPattern('orders.created')
+  async onCreated(@Payload() event: { id: string }, @Ctx() context: JetStreamContext) {
+    seen.deliveries.push({
+      id: event.id,
+      requestId: currentRequestId(),
+      attempt: context.getDeliveryCount(),
+    });
+    await this.inbox.processOnce(context.getMessageId()!, context.getSubject(), async () => {
+      seen.applied.push(event.id);
+    });
+    // A crash after the effect committed but before the ack: JetStream redelivers.
+    if (seen.failFirstDeliveryAfterApply.delete(event.id))
+      throw new ApiError(503, 'simulated crash before ack');
+  }
+
+  @EventPattern('orders.cancelled')
+  onCancelled(@Payload() event: { reason: string }) {
+    if (event.reason === 'refuse') throw new ApiError(403, 'publisher may not send this');
+  }
+}
+
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('outbox, relay and JetStream consumer', () => {
+  let app: NestFastifyApplication;
+  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  let natsPort: number;
+  let storeDir: string;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataSource: DataSource;
+  let outbox: OutboxService;
+  let baseUrl: string;
+
+  const enqueue = (id: string, subject = 'orders.created') =>
+    dataSource.transaction((manager) => outbox.enqueue(manager, subject, { id }));
+
+  beforeAll(async () => {
+    natsPort = await freePort();
+    storeDir = mkdtempSync(join(tmpdir(), 'nats-js-probe-'));
+    nats = await startNatsServer({ port: natsPort, storeDir });
+    database = await createTestDatabase('messaging');
+    const dbOptions = {
+      url: database.url,
+      entities: [],
+      migrations: [CreateMessagingTables1764000000000],
+      applicationName: 'probe',
+    };
+    await runMigrations(serviceDataSourceOptions(dbOptions));
+    const config = loadConfig(baseConfigSchema, {
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: database.url,
+      NATS_URL: nats.url,
+    });
+
+    @Module({
+      imports: [
+        PlatformModule.forRoot({ serviceName: 'orders', logLevel: 'silent' }),
+        DatabaseModule.forRoot(dbOptions),
+        MessagingModule.forRoot({
+          serviceName: 'orders',
+          url: nats.url,
+          ownStreams: ['ORDERS'],
+          consumers: [
+            { stream: 'ORDERS', durable: 'probe', filterSubject: 'orders.>', maxDeliver: 3 },
+          ],
+          outboxPollMs: 50,
+        }),
+      ],
+      controllers: [ProbeEventsController],
+    })
+    class ProbeModule {}
+
+    app = await createServiceApp({
+      serviceName: 'orders',
+      module: ProbeModule,
+      config,
+      openApi: { title: 'probe', description: 'probe' },
+      quiet: true,
+    });
+    await app.startAllMicroservices();
+    await app.listen({ port: config.PORT, host: '127.0.0.1' });
+    baseUrl = `http://127.0.0.1:${config.PORT}`;
+    dataSource = app.get(DataSource);
+    outbox = app.get(OutboxService);
+  }, 30_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await nats?.stop();
+    await database?.drop();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('delivers an event committed with its change, once, carrying the request id', async () => {
+    await runWithRequestContext({ requestId: 'req-outbox-1' }, () => enqueue('a1'));
+    await eventually(() => seen.applied.includes('a1'));
+    expect(seen.deliveries.filter((delivery) => delivery.id === 'a1')).toEqual([
+      { id: 'a1', requestId: 'req-outbox-1', attempt: 1 },
+    ]);
+  });
+
+  it('never publishes the event of a transaction that rolled back', async () => {
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await outbox.enqueue(manager, 'orders.created', { id: 'rolled-back' });
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    await enqueue('after-rollback');
+    await eventually(() => seen.applied.includes('after-rollback'));
+    expect(seen.deliveries.map((delivery) => delivery.id)).not.toContain('rolled-back');
+  });
+
+  it('refuses to enqueue outside a transaction, so no event can escape its change', async () => {
+    await expect(
+      outbox.enqueue(dataSource.manager, 'orders.created', { id: 'loose' }),
+    ).rejects.toThrow(TypeError);
+  });
+
+  it('applies a message once when the consumer fails after applying it and before the ack', async () => {
+    seen.failFirstDeliveryAfterApply.add('c1');
+    await enqueue('c1');
+    await eventually(() => seen.deliveries.filter((delivery) => delivery.id === 'c1').length >= 2);
+    expect(
+      seen.deliveries.filter((delivery) => delivery.id === 'c1').map((d) => d.attempt),
+    ).toEqual([1, 2]);
+    expect(seen.applied.filter((id) => id === 'c1')).toEqual(['c1']);
+  });
+
+  it('dead-letters a message without Nats-Msg-Id, with bad JSON, or refused by its handler, and never redelivers it', async () => {
+    const client = await connect({ servers: nats.url });
+    const js = client.jetstream();
+    await js.publish('orders.created', Buffer.from(JSON.stringify({ id: 'no-msg-id' })));
+    await js.publish('orders.created', Buffer.from('{not json'), { msgID: 'bad-json-1' });
+    const withToken = natsHeaders();
+    withToken.set('Authorization', 'Bearer must-not-be-stored');
+    await js.publish('orders.cancelled', Buffer.from(JSON.stringify({ reason: 'refuse' })), {
+      msgID: 'refused-1',
+      headers: withToken,
+    });
+    await client.close();
+
+    const letters = dataSource.getRepository(DeadLetter);
+    await eventually(async () => (await letters.count()) >= 3);
+    const recorded = await letters.find({ order: { id: 'ASC' } });
+    expect(
+      recorded.map(({ messageId, errorCode, reason }) => ({ messageId, errorCode, reason })),
+    ).toEqual([
+      { messageId: null, errorCode: 'INVALID_ARGUMENT', reason: 'Nats-Msg-Id header is missing' },
+      { messageId: 'bad-json-1', errorCode: 'INVALID_ARGUMENT', reason: 'payload is not JSON' },
+      {
+        messageId: 'refused-1',
+        errorCode: 'PERMISSION_DENIED',
+        reason: 'publisher may not send this',
+      },
+    ]);
+    expect(JSON.stringify(recorded.map((letter) => letter.headers))).not.toContain(
+      'must-not-be-stored',
+    );
+    // Terminated, not redelivered: the consumer has nothing pending or waiting for an ack.
+    const observer = await connect({ servers: nats.url });
+    const manager = await observer.jetstreamManager();
+    await eventually(async () => {
+      const info = await manager.consumers.info('ORDERS', 'probe');
+      return info.num_ack_pending + info.num_pending === 0;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const info = await manager.consumers.info('ORDERS', 'probe');
+    expect(info.num_ack_pending + info.num_pending + info.num_redelivered).toBe(0);
+    expect(await letters.count()).toBe(3);
+    await observer.close();
+    expect(seen.deliveries.map((delivery) => delivery.id)).not.toContain('no-msg-id');
+  });
+
+  it('keeps accepting writes while NATS is down and delivers them when it returns', async () => {
+    await nats.stop();
+    await eventually(async () => (await fetch(`${baseUrl}/health/ready`)).status === 503);
+    await enqueue('offline-1');
+    await enqueue('offline-2');
+    const pending = await dataSource.query(
+      'SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL',
+    );
+    expect(pending[0].n).toBe(2);
+
+    nats = await startNatsServer({ port: natsPort, storeDir });
+    await eventually(
+      () => seen.applied.includes('offline-1') && seen.applied.includes('offline-2'),
+      20_000,
+    );
+    expect(seen.applied.indexOf('offline-1')).toBeLessThan(seen.applied.indexOf('offline-2'));
+    await eventually(async () => (await fetch(`${baseUrl}/health/ready`)).status === 200);
+  }, 40_000);
+});
