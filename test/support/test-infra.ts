@@ -6,9 +6,14 @@ import { startNatsServer, withDatabase } from '../../scripts/lib/infra';
  * A fresh database on the test PostgreSQL (see global-setup.mjs), dropped by `drop()`.
  * Each spec file makes its own, so specs never see each other's rows.
  */
-export async function createTestDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  prefix: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set: run integration specs through jest (global setup)');
+  if (!adminUrl)
+    throw new Error(
+      'TEST_DATABASE_URL is not set: run integration specs through jest (global setup)',
+    );
   const name = `t_${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
