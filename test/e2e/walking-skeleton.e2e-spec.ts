@@ -2,6 +2,7 @@
 // registering on auth publishes auth.identity.registered through auth's outbox; users consumes
 // it from JetStream and creates the profile; orders reads that profile from users over gRPC.
 import { runMigrations } from '@app/platform';
+import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createAuthApp } from '../../apps/auth/src/auth.app';
 import { loadAuthConfig } from '../../apps/auth/src/auth.config';
@@ -59,6 +60,8 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
     );
     const common = { NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NATS_URL: nats.url };
     const issuer = `http://127.0.0.1:${authPort}`;
+    const usersSecret = randomBytes(32).toString('base64url');
+    const ordersSecret = randomBytes(32).toString('base64url');
 
     const auth = await createAuthApp(
       loadAuthConfig({
@@ -66,6 +69,8 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
         PORT: String(authPort),
         DATABASE_URL: authDb.url,
         AUTH_ISSUER: issuer,
+        USERS_CLIENT_SECRET: usersSecret,
+        ORDERS_CLIENT_SECRET: ordersSecret,
       }),
     );
     const users = await createUsersApp(
@@ -76,6 +81,7 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
         DATABASE_URL: usersDb.url,
         AUTH_ISSUER: issuer,
         ORDERS_GRPC_URL: `127.0.0.1:${ordersGrpcPort}`,
+        CLIENT_SECRET: usersSecret,
       }),
     );
     orders = await createOrdersApp(
@@ -86,6 +92,7 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
         DATABASE_URL: ordersDb.url,
         AUTH_ISSUER: issuer,
         USERS_GRPC_URL: `127.0.0.1:${usersGrpcPort}`,
+        CLIENT_SECRET: ordersSecret,
       }),
     );
     for (const [app, port] of [

@@ -1,12 +1,16 @@
 import { createServiceApp, type ServiceAppOptions } from '@app/platform';
 import type { AuthConfig } from './auth.config';
-import { AuthModule } from './auth.module';
+import { AuthModule, type AuthModuleOverrides } from './auth.module';
 
-export function authAppOptions(config: AuthConfig): ServiceAppOptions {
+export function authAppOptions(
+  config: AuthConfig,
+  options: AuthModuleOverrides & { quiet?: boolean } = {},
+): ServiceAppOptions {
   return {
     serviceName: 'auth',
-    module: AuthModule.forRoot(config),
+    module: AuthModule.forRoot(config, { clock: options.clock }),
     config,
+    quiet: options.quiet,
     openApi: {
       title: 'auth',
       description: 'Authorization server: identities, tokens, clients, keys.',
@@ -14,6 +18,9 @@ export function authAppOptions(config: AuthConfig): ServiceAppOptions {
   };
 }
 
-export function createAuthApp(config: AuthConfig) {
-  return createServiceApp(authAppOptions(config));
+export function createAuthApp(
+  config: AuthConfig,
+  options: AuthModuleOverrides & { quiet?: boolean } = {},
+) {
+  return createServiceApp(authAppOptions(config, options));
 }

@@ -1,6 +1,14 @@
 import { baseConfigSchema, loadConfig, refineProduction } from '@app/platform';
 import { z } from 'zod';
 
+const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+
+/** A service client secret carries at least 256 bits: 43 base64url characters (issue §5). */
+const clientSecret = z
+  .string()
+  .min(43, 'must carry at least 256 bits (43 base64url characters)')
+  .optional();
+
 export const authConfigSchema = baseConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(1).max(65535).default(3001),
@@ -16,22 +24,63 @@ export const authConfigSchema = baseConfigSchema
           .filter(Boolean),
       )
       .pipe(z.array(z.string().regex(/^[a-z0-9-]{1,32}$/)).min(1)),
-    /** base64 of 32 random bytes; encrypts signing keys at rest. */
-    KEY_ENCRYPTION_KEY: z.string().optional(),
+    /** base64 of 32 random bytes; encrypts signing keys at rest and keys client-secret hashes. */
+    KEY_ENCRYPTION_KEY: z
+      .string()
+      .refine(
+        (value) => Buffer.from(value, 'base64').length === 32,
+        'must be base64 of exactly 32 bytes',
+      )
+      .optional(),
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().optional(),
+    /** Shared store of rate-limit counters (SPEC §7). Required in production. */
     REDIS_URL: z.string().optional(),
-    USERS_CLIENT_SECRET: z.string().optional(),
-    ORDERS_CLIENT_SECRET: z.string().optional(),
+    USERS_CLIENT_SECRET: clientSecret,
+    ORDERS_CLIENT_SECRET: clientSecret,
+    /** Algorithm of new signing keys; see bench/auth-signing.bench.ts for why ES256. */
+    SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
+    KEY_ROTATION_INTERVAL_SECONDS: seconds(24 * 3600, 60),
+    /** A `next` key must have been in the JWKS this long before it may sign. */
+    KEY_PUBLISH_LEAD_SECONDS: seconds(60, 0),
+    /** How often each replica re-reads the key table (another replica may have rotated). */
+    KEY_RELOAD_INTERVAL_SECONDS: seconds(5),
+    REFRESH_GRACE_SECONDS: seconds(10, 0),
+    REFRESH_IDLE_SECONDS: seconds(7 * 24 * 3600),
+    REFRESH_ABSOLUTE_SECONDS: seconds(30 * 24 * 3600),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: seconds(5),
+    LOGIN_ACCOUNT_WINDOW_SECONDS: seconds(15 * 60),
+    LOGIN_MAX_ATTEMPTS_PER_IP: seconds(100),
+    LOGIN_IP_WINDOW_SECONDS: seconds(15 * 60),
+    REGISTER_MAX_PER_IP: seconds(100),
+    REGISTER_IP_WINDOW_SECONDS: seconds(3600),
+    MFA_MAX_FAILURES: seconds(5),
+    MFA_WINDOW_SECONDS: seconds(15 * 60),
+    /** Overrides the shipped list (one password a line). */
+    COMMON_PASSWORDS_FILE: z.string().optional(),
   })
-  .superRefine((config, ctx) =>
+  .superRefine((config, ctx) => {
     refineProduction(config, ctx, {
       KEY_ENCRYPTION_KEY: { minLength: 44 },
       ADMIN_PASSWORD: { minLength: 12 },
       USERS_CLIENT_SECRET: { minLength: 43 },
       ORDERS_CLIENT_SECRET: { minLength: 43 },
-    }),
-  );
+    });
+    if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'is required in production: rate limits must be shared by every replica',
+      });
+    }
+    if (config.REFRESH_IDLE_SECONDS > config.REFRESH_ABSOLUTE_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REFRESH_IDLE_SECONDS'],
+        message: 'must not exceed REFRESH_ABSOLUTE_SECONDS',
+      });
+    }
+  });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 

@@ -1,15 +1,68 @@
-import { DatabaseModule, MessagingModule, PlatformModule } from '@app/platform';
+import {
+  DatabaseModule,
+  MESSAGE_HEADERS_PROVIDER,
+  MessagingModule,
+  PlatformModule,
+} from '@app/platform';
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AccessTokenGuard } from './access/access-token.guard';
+import { EventTokenGuard } from './access/event-token.guard';
+import { RoleGuard } from './access/role.guard';
+import { AdminBootstrapService } from './admin/admin-bootstrap.service';
+import { AdminHttpController } from './admin/admin.http.controller';
+import { AuditService } from './audit/audit.service';
 import { AUTH_CONFIG, type AuthConfig } from './auth.config';
+import { ClientSecretHasher } from './clients/client-secret.hasher';
+import { ClientsService } from './clients/clients.service';
+import { CLOCK, systemClock, type Clock } from './common/clock';
 import { authDataSourceOptions } from './database/auth-data-source';
+import { EventTokenHeadersProvider } from './events/event-token.headers-provider';
+import { UsersEventsController } from './events/users.events.controller';
 import { IdentitiesHttpController } from './identities/identities.http.controller';
 import { IdentitiesService } from './identities/identities.service';
+import { PasswordHasher } from './identities/password-hasher';
+import { PASSWORD_POLICY, PasswordPolicy } from './identities/password-policy';
+import { JwksHttpController } from './keys/jwks.http.controller';
+import { KeyEncryption } from './keys/key-encryption';
+import { KeyRotationScheduler } from './keys/key-rotation.scheduler';
+import { SigningKeyStore } from './keys/signing-key.store';
+import { MfaChallengeService } from './mfa/mfa-challenge.service';
+import { MfaHttpController } from './mfa/mfa.http.controller';
+import { TotpEnrolmentService } from './mfa/totp-enrolment.service';
+import { ClientAuthenticator } from './oauth/client-authenticator';
+import { ClientCredentialsGrant } from './oauth/grants/client-credentials.grant';
+import { TokenExchangeGrant } from './oauth/grants/token-exchange.grant';
+import { MetadataHttpController } from './oauth/metadata.http.controller';
+import { OAuthHttpSetup } from './oauth/oauth-http.setup';
+import { PrivateKeyJwtVerifier } from './oauth/private-key-jwt.verifier';
+import { RevocationHttpController } from './oauth/revocation.http.controller';
+import { TokenHttpController } from './oauth/token.http.controller';
+import { LIMIT_RULES, limitRules } from './rate-limit/limit-rules';
+import { MemoryRateLimitStore, RATE_LIMIT_STORE } from './rate-limit/rate-limit.store';
+import { RateLimiter } from './rate-limit/rate-limiter.service';
+import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
+import { RevocationService } from './revocations/revocation.service';
+import { RefreshTokenFamily } from './sessions/refresh-token-family';
+import { SameSiteRequestGuard } from './sessions/same-site-request.guard';
+import { SessionsHttpController } from './sessions/sessions.http.controller';
+import { SessionsService } from './sessions/sessions.service';
+import { AccessTokenIssuer } from './tokens/access-token.issuer';
+import { AccessTokenVerifier } from './tokens/access-token.verifier';
+
+export interface AuthModuleOverrides {
+  /** Tests freeze or move time with their own clock. */
+  clock?: Clock;
+}
 
 @Module({})
 export class AuthModule {
-  static forRoot(config: AuthConfig): DynamicModule {
+  static forRoot(config: AuthConfig, overrides: AuthModuleOverrides = {}): DynamicModule {
+    const clock = overrides.clock ?? systemClock;
     return {
       module: AuthModule,
+      // Global so that the outbox relay (MessagingModule) finds MESSAGE_HEADERS_PROVIDER.
+      global: true,
       imports: [
         PlatformModule.forRoot({ serviceName: 'auth', logLevel: config.LOG_LEVEL }),
         DatabaseModule.forRoot(authDataSourceOptions(config.DATABASE_URL)),
@@ -19,11 +72,67 @@ export class AuthModule {
           user: config.NATS_USER,
           password: config.NATS_PASSWORD,
           ownStreams: ['AUTH'],
-          consumers: [],
+          consumers: [
+            { stream: 'USERS', durable: 'auth-users-deleted', filterSubject: 'users.deleted' },
+          ],
         }),
       ],
-      controllers: [IdentitiesHttpController],
-      providers: [{ provide: AUTH_CONFIG, useValue: config }, IdentitiesService],
+      controllers: [
+        IdentitiesHttpController,
+        SessionsHttpController,
+        MfaHttpController,
+        TokenHttpController,
+        RevocationHttpController,
+        MetadataHttpController,
+        JwksHttpController,
+        AdminHttpController,
+        UsersEventsController,
+      ],
+      providers: [
+        { provide: AUTH_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: clock },
+        { provide: KeyEncryption, useFactory: () => KeyEncryption.fromConfig(config) },
+        {
+          provide: PASSWORD_POLICY,
+          useFactory: () => PasswordPolicy.load(config.COMMON_PASSWORDS_FILE),
+        },
+        { provide: LIMIT_RULES, useValue: limitRules(config) },
+        {
+          provide: RATE_LIMIT_STORE,
+          useFactory: () =>
+            config.REDIS_URL
+              ? new RedisRateLimitStore(config.REDIS_URL)
+              : new MemoryRateLimitStore(clock),
+        },
+        { provide: APP_GUARD, useClass: AccessTokenGuard },
+        { provide: APP_GUARD, useClass: EventTokenGuard },
+        { provide: MESSAGE_HEADERS_PROVIDER, useExisting: EventTokenHeadersProvider },
+        EventTokenHeadersProvider,
+        AuditService,
+        RateLimiter,
+        SigningKeyStore,
+        KeyRotationScheduler,
+        AccessTokenIssuer,
+        AccessTokenVerifier,
+        RevocationService,
+        PasswordHasher,
+        IdentitiesService,
+        RefreshTokenFamily,
+        SessionsService,
+        SameSiteRequestGuard,
+        MfaChallengeService,
+        TotpEnrolmentService,
+        ClientSecretHasher,
+        ClientsService,
+        PrivateKeyJwtVerifier,
+        ClientAuthenticator,
+        ClientCredentialsGrant,
+        TokenExchangeGrant,
+        OAuthHttpSetup,
+        RoleGuard,
+        AdminBootstrapService,
+      ],
+      exports: [MESSAGE_HEADERS_PROVIDER],
     };
   }
 }

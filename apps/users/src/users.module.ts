@@ -1,4 +1,5 @@
 import { DatabaseModule, MessagingModule, PlatformModule } from '@app/platform';
+import { SecurityModule } from '@app/security';
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { usersDataSourceOptions } from './database/users-data-source';
@@ -6,6 +7,7 @@ import { USERS_CONFIG, type UsersConfig } from './users.config';
 import { UserProfile } from './users/user-profile.entity';
 import { UsersEventsController } from './users/users.events.controller';
 import { UsersGrpcController } from './users/users.grpc.controller';
+import { UsersPolicy } from './users/users.policy';
 import { UsersService } from './users/users.service';
 
 @Module({})
@@ -25,6 +27,14 @@ export class UsersModule {
           consumers: [
             { stream: 'AUTH', durable: 'users-identity', filterSubject: 'auth.identity.>' },
           ],
+        }),
+        SecurityModule.forRoot({
+          issuer: config.AUTH_ISSUER,
+          audience: 'users',
+          client: config.CLIENT_SECRET
+            ? { id: config.CLIENT_ID, secret: config.CLIENT_SECRET }
+            : undefined,
+          policies: [UsersPolicy],
         }),
         TypeOrmModule.forFeature([UserProfile]),
       ],

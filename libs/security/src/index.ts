@@ -12,3 +12,50 @@ export {
 } from './contract/access-token.claims';
 export type { AccessTokenClaims, AllowedAlgorithm, Role } from './contract/access-token.claims';
 export type { RevocationEvent } from './contract/revocation.event';
+
+export { SecurityModule } from './security.module';
+export type { SecurityModuleOptions } from './security.options';
+export { SecurityError } from './security.error';
+export type { SecurityErrorCode, SecurityErrorKind } from './security.error';
+
+// Decorators. `Public` is @app/platform's: one decorator, read by the global guard.
+export { Public } from '@app/platform';
+export { CheckPolicies } from './decorators/check-policies.decorator';
+export type { PolicyHandler } from './decorators/check-policies.decorator';
+export { CurrentAbility, CurrentPrincipal } from './decorators/current-principal.decorator';
+export { RequireRecentAuth } from './decorators/require-recent-auth.decorator';
+export { Scopes } from './decorators/scopes.decorator';
+export { SecurityGuard } from './guards/security.guard';
+
+// Tokens.
+export { hasScope, isUserLike } from './token/principal';
+export type {
+  DelegatedPrincipal,
+  Principal,
+  ServicePrincipal,
+  UserLikePrincipal,
+  UserPrincipal,
+} from './token/principal';
+export { accessTokenOf, TokenVerifier } from './token/token-verifier';
+export type { VerifyOptions } from './token/token-verifier';
+export type { VerifiedToken } from './token/verification-cache';
+export { RevocationList } from './token/revocation-list';
+export { isUnauthenticated, ServiceTokenClient } from './token/service-token.client';
+
+// CASL.
+export { AbilityFactory, buildAbility, definePolicy } from './casl/policy';
+export type { AppAbility, Policy, PolicyBuilder, RoleRules, ScopeRules } from './casl/policy';
+export { accessibleBy } from './casl/accessible-by';
+export {
+  assertWritableFields,
+  authorize,
+  permittedFields,
+  pickPermittedFields,
+} from './casl/field-access';
+export { formatPolicyTable, policyTable } from './casl/policy-table';
+export type { PolicyTableRow } from './casl/policy-table';
+
+// Transports.
+export { serviceTokenInterceptor } from './transport/service-token.grpc-interceptor';
+export { SecureEventPublisher } from './transport/secure-event.publisher';
+export { EventsHeadersProvider } from './transport/events-headers.provider';

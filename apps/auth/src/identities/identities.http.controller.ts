@@ -1,20 +1,28 @@
 import { Public } from '@app/platform';
-import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
+import { RateLimiter } from '../rate-limit/rate-limiter.service';
 import { RegisterDto } from './dto/register.dto';
 import { IdentitiesService } from './identities.service';
 
 @ApiTags('auth')
 @Controller('auth')
 export class IdentitiesHttpController {
-  constructor(private readonly identities: IdentitiesService) {}
+  constructor(
+    private readonly identities: IdentitiesService,
+    private readonly limiter: RateLimiter,
+    @Inject(LIMIT_RULES) private readonly rules: LimitRules,
+  ) {}
 
   @Public()
   @Post('register')
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
   @ApiCreatedResponse({ description: '{id, email}' })
-  register(@Body() body: RegisterDto) {
+  async register(@Body() body: RegisterDto, @Req() request: FastifyRequest) {
+    await this.limiter.consume(this.rules.registerIp, request.ip);
     return this.identities.register(body);
   }
 }

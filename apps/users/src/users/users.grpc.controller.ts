@@ -1,4 +1,6 @@
 import { ApiError } from '@app/platform';
+import { CheckPolicies, type AppAbility } from '@app/security';
+import { subject } from '@casl/ability';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { IsUUID } from 'class-validator';
@@ -14,17 +16,19 @@ class GetUserRequest {
 export class UsersGrpcController {
   constructor(private readonly users: UsersService) {}
 
+  // A user the caller may not read is NOT_FOUND, like one that does not exist.
+  @CheckPolicies((ability: AppAbility, user: object) => ability.can('read', user))
   @GrpcMethod('UsersService', 'GetUser')
   async getUser(request: GetUserRequest) {
     const profile = await this.users.findById(request.id);
     if (!profile) throw new ApiError(404, 'user not found');
-    return {
+    return subject('User', {
       id: profile.id,
       email: profile.email,
       displayName: profile.displayName,
       locale: profile.locale,
       region: profile.region,
       roles: profile.roles,
-    };
+    });
   }
 }

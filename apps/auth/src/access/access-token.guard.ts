@@ -1,0 +1,60 @@
+import { ApiError, Public } from '@app/platform';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { AuditService } from '../audit/audit.service';
+import { RevocationService } from '../revocations/revocation.service';
+import { AccessTokenVerifier } from '../tokens/access-token.verifier';
+import { AUTH_AUDIENCE } from '../tokens/token.constants';
+import type { AuthenticatedRequest } from './principal.decorator';
+
+const challenge = (error?: string) =>
+  error ? `Bearer realm="auth", error="${error}"` : 'Bearer realm="auth"';
+
+/**
+ * auth's own resource-server guard, global (APP_GUARD): every HTTP route needs a valid user
+ * token for audience "auth" unless it is @Public(). The same rules as `@app/security`'s
+ * verifier, with revocation read from auth's own tables instead of the broadcast.
+ * TODO(lead): swap for @app/security's guard once it is published, keeping the audience.
+ */
+@Injectable()
+export class AccessTokenGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: AccessTokenVerifier,
+    private readonly revocations: RevocationService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() === 'rpc') return true; // EventTokenGuard's side.
+    if (context.getType() !== 'http') return false;
+    if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()])) {
+      return true;
+    }
+    const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
+    // RFC 6750 §2.1 only: tokens are never read from the query string or the body.
+    const header = request.headers.authorization;
+    const match =
+      typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
+    if (!match) {
+      throw new ApiError(401, 'a bearer token is required', {
+        headers: { 'WWW-Authenticate': challenge() },
+      });
+    }
+    try {
+      const claims = await this.verifier.verify(match[1], { audience: AUTH_AUDIENCE });
+      if (await this.revocations.isRevoked(claims)) throw new Error('revoked');
+      request.principal = claims;
+      return true;
+    } catch (error) {
+      this.audit.record('client_auth', 'failure', {
+        reason: (error as { code?: string }).code ?? 'revoked',
+        ip: request.ip,
+      });
+      throw new ApiError(401, 'the access token is invalid, expired or revoked', {
+        headers: { 'WWW-Authenticate': challenge('invalid_token') },
+      });
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { GRPC_STATUS, JetStreamContext } from '@app/platform';
+import { EVENTS_AUDIENCE, EVENTS_PUBLISH_SCOPE, publisherOf } from '@app/security';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { RevocationService } from '../revocations/revocation.service';
+import { AccessTokenVerifier } from '../tokens/access-token.verifier';
+
+const refuse = (message: string) =>
+  new RpcException({ code: GRPC_STATUS.UNAUTHENTICATED, message });
+
+/**
+ * Deny by default for NATS messages auth consumes (SPEC §5): a service token for audience
+ * "events" with scope events:publish, valid when the broker stored the message, whose client
+ * may publish that subject, and whose client still exists.
+ */
+@Injectable()
+export class EventTokenGuard implements CanActivate {
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly revocations: RevocationService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'rpc') return true; // AccessTokenGuard's side.
+    const message = context.switchToRpc().getContext<JetStreamContext>();
+    if (!(message instanceof JetStreamContext)) throw refuse('not a JetStream message');
+    const header = message.getHeader('Authorization');
+    const match = header ? /^Bearer (\S+)$/.exec(header) : null;
+    if (!match) throw refuse('message has no bearer token');
+    let claims;
+    try {
+      claims = await this.verifier.verify(match[1], {
+        audience: EVENTS_AUDIENCE,
+        at: message.getStoredAt().getTime(),
+      });
+    } catch (error) {
+      throw refuse(`message token rejected: ${(error as Error).message}`);
+    }
+    if (!claims.scope.split(' ').includes(EVENTS_PUBLISH_SCOPE)) {
+      throw new RpcException({
+        code: GRPC_STATUS.PERMISSION_DENIED,
+        message: 'scope events:publish is required',
+      });
+    }
+    if (claims.act || publisherOf(message.getSubject()) !== claims.client_id) {
+      throw new RpcException({
+        code: GRPC_STATUS.PERMISSION_DENIED,
+        message: `client ${claims.client_id} may not publish ${message.getSubject()}`,
+      });
+    }
+    if (await this.revocations.isRevoked(claims)) throw refuse('message token revoked');
+    return true;
+  }
+}

@@ -1,0 +1,115 @@
+import { ApiError } from '@app/platform';
+import type { AccessTokenClaims } from '@app/security';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../access/principal.decorator';
+import { RequireRole } from '../access/require-role.decorator';
+import { RoleGuard } from '../access/role.guard';
+import { AuditService } from '../audit/audit.service';
+import { ClientsService } from '../clients/clients.service';
+import { CreateClientDto } from '../clients/dto/create-client.dto';
+import { clientMetadata } from '../clients/oauth-client';
+import { IdentitiesService } from '../identities/identities.service';
+import { KeyRotationRefused, SigningKeyStore } from '../keys/signing-key.store';
+import { UpdateUserDto } from './dto/update-user.dto';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('admin')
+@UseGuards(RoleGuard)
+@RequireRole('admin')
+export class AdminHttpController {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly identities: IdentitiesService,
+    private readonly keys: SigningKeyStore,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** RFC 7591 registration: the secret is in this response only. */
+  @Post('clients')
+  @HttpCode(201)
+  @Header('Cache-Control', 'no-store')
+  async createClient(@Body() body: CreateClientDto, @CurrentPrincipal() admin: AccessTokenClaims) {
+    const { client, secret } = await this.clients.create(body);
+    this.audit.record('admin_change', 'success', {
+      userId: admin.sub,
+      clientId: client.clientId,
+      reason: 'client_created',
+    });
+    return {
+      ...clientMetadata(client),
+      ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+    };
+  }
+
+  @Get('clients')
+  @Header('Cache-Control', 'no-store')
+  async listClients() {
+    return (await this.clients.list()).map(clientMetadata);
+  }
+
+  @Delete('clients/:id')
+  @HttpCode(204)
+  async deleteClient(@Param('id') id: string, @CurrentPrincipal() admin: AccessTokenClaims) {
+    await this.clients.delete(id);
+    this.audit.record('admin_change', 'success', {
+      userId: admin.sub,
+      clientId: id,
+      reason: 'client_deleted',
+    });
+  }
+
+  @Patch('users/:id')
+  @Header('Cache-Control', 'no-store')
+  async updateUser(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: UpdateUserDto,
+    @CurrentPrincipal() admin: AccessTokenClaims,
+  ) {
+    if (body.roles === undefined && body.region === undefined && body.disabled === undefined) {
+      throw new ApiError(400, 'nothing to change: give roles, region or disabled');
+    }
+    const updated = await this.identities.update(id, body);
+    this.audit.record('admin_change', 'success', {
+      userId: admin.sub,
+      target: id,
+      reason: 'identity_updated',
+    });
+    return {
+      id: updated.id,
+      email: updated.email,
+      roles: updated.roles,
+      region: updated.region,
+      disabled: updated.disabled,
+    };
+  }
+
+  @Post('keys/rotate')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async rotateKeys() {
+    try {
+      await this.keys.rotate('manual');
+    } catch (error) {
+      if (error instanceof KeyRotationRefused) throw new ApiError(409, error.message);
+      throw error;
+    }
+    return {
+      current: this.keys.current().kid,
+      keys: this.keys.publishedKeys().keys.map((key) => key.kid),
+    };
+  }
+}

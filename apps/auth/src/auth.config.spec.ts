@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { loadAuthConfig } from './auth.config';
+
+const base = { DATABASE_URL: 'postgres://u:p@h/db', NATS_URL: 'nats://h:4222' };
+const production = {
+  ...base,
+  NODE_ENV: 'production',
+  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  ADMIN_EMAIL: 'admin@example.test',
+  ADMIN_PASSWORD: 'a long admin passphrase',
+  USERS_CLIENT_SECRET: randomBytes(32).toString('base64url'),
+  ORDERS_CLIENT_SECRET: randomBytes(32).toString('base64url'),
+  REDIS_URL: 'redis://h:6379',
+};
+
+it('accepts a complete production config', () => {
+  expect(loadAuthConfig(production).SIGNING_ALG).toBe('ES256');
+});
+
+it('refuses production without REDIS_URL (rate limits must be shared)', () => {
+  expect(() => loadAuthConfig({ ...production, REDIS_URL: undefined })).toThrow(/REDIS_URL/);
+});
+
+it('refuses production without KEY_ENCRYPTION_KEY', () => {
+  expect(() => loadAuthConfig({ ...production, KEY_ENCRYPTION_KEY: undefined })).toThrow(
+    /KEY_ENCRYPTION_KEY/,
+  );
+});
+
+it('refuses a client secret under 256 bits in any environment', () => {
+  expect(() => loadAuthConfig({ ...base, USERS_CLIENT_SECRET: 'short' })).toThrow(
+    /USERS_CLIENT_SECRET/,
+  );
+});
+
+it('refuses a key encryption key that is not 32 bytes', () => {
+  expect(() =>
+    loadAuthConfig({ ...base, KEY_ENCRYPTION_KEY: randomBytes(16).toString('base64') }),
+  ).toThrow(/KEY_ENCRYPTION_KEY/);
+});

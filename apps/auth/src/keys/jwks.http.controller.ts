@@ -1,0 +1,19 @@
+import { Public } from '@app/platform';
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { SigningKeyStore } from './signing-key.store';
+
+@ApiTags('oauth')
+@Controller('.well-known')
+export class JwksHttpController {
+  constructor(private readonly keys: SigningKeyStore) {}
+
+  /** Next, current and previous public keys (RFC 7517); verifiers cache it themselves. */
+  @Public()
+  @Get('jwks.json')
+  @Header('Cache-Control', 'no-store')
+  @Header('Content-Type', 'application/jwk-set+json')
+  jwks() {
+    return this.keys.publishedKeys();
+  }
+}

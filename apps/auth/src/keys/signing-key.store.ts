@@ -1,0 +1,210 @@
+import {
+  SERVICE_ACCESS_TOKEN_TTL_SECONDS,
+  USER_ACCESS_TOKEN_TTL_SECONDS,
+  CLOCK_TOLERANCE_SECONDS,
+  type AllowedAlgorithm,
+} from '@app/security';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
+import { AuditService } from '../audit/audit.service';
+import { CLOCK, type Clock } from '../common/clock';
+import { encodeHeader } from '../tokens/jws';
+import { KeyEncryption } from './key-encryption';
+import { generateSigningKeyPair, toPublicJwk, type PublicJwk } from './key-pair';
+
+interface KeyRow {
+  kid: string;
+  alg: AllowedAlgorithm;
+  public_jwk: PublicJwk;
+  private_key: string;
+  created_at: Date;
+  activated_at: Date | null;
+  retired_at: Date | null;
+}
+
+export interface ActiveSigningKey {
+  kid: string;
+  alg: AllowedAlgorithm;
+  privateKey: KeyObject;
+  /** base64url of `{alg, typ: 'at+jwt', kid}`, computed once. */
+  encodedHeader: string;
+}
+
+export class KeyRotationRefused extends Error {
+  readonly code = 'ERR_KEY_ROTATION_REFUSED';
+}
+
+/** Serialises rotations of every replica (pg_advisory_xact_lock key). */
+const ROTATION_LOCK = 0x61757468;
+
+/**
+ * Signing keys in PostgreSQL, private halves encrypted (AES-256-GCM). Life of a key:
+ * `next` (published, not signing) → `current` (signing) → `previous` (published until every
+ * token it signed has expired) → deleted. Each replica re-reads the table every few seconds, so
+ * a rotation made by one replica reaches the others without a restart.
+ */
+@Injectable()
+export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
+  private active: ActiveSigningKey | null = null;
+  private publicKeys = new Map<string, KeyObject>();
+  private jwks: PublicJwk[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private lastReload = 0;
+  private readonly encryption: KeyEncryption;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly audit: AuditService,
+  ) {
+    this.encryption = KeyEncryption.fromConfig(config);
+  }
+
+  /**
+   * How long a retired key stays published: the longest token lifetime, the verifiers' clock
+   * tolerance, and the reload interval during which another replica may still sign with it.
+   */
+  get retentionMs(): number {
+    const longest = Math.max(USER_ACCESS_TOKEN_TTL_SECONDS, SERVICE_ACCESS_TOKEN_TTL_SECONDS);
+    return (longest + CLOCK_TOLERANCE_SECONDS + 2 * this.config.KEY_RELOAD_INTERVAL_SECONDS) * 1000;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [ROTATION_LOCK]);
+      const rows: KeyRow[] = await manager.query('SELECT * FROM signing_keys');
+      const now = new Date(this.clock.now());
+      if (!rows.some((row) => row.activated_at && !row.retired_at)) {
+        // First start: nobody can have cached a JWKS yet, so the first key may sign at once.
+        await this.insertKey(manager, now, now);
+      }
+      if (!rows.some((row) => !row.activated_at)) await this.insertKey(manager, now, null);
+    });
+    await this.reload();
+    this.timer = setInterval(
+      () => void this.reload().catch(() => undefined),
+      this.config.KEY_RELOAD_INTERVAL_SECONDS * 1000,
+    );
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The key that signs now. */
+  current(): ActiveSigningKey {
+    if (!this.active) throw new Error('no signing key loaded');
+    return this.active;
+  }
+
+  /** A published key by `kid`; an unknown kid re-reads the table at most once a second. */
+  async publicKey(kid: string): Promise<KeyObject | undefined> {
+    const known = this.publicKeys.get(kid);
+    if (known || this.clock.now() - this.lastReload < 1000) return known;
+    await this.reload();
+    return this.publicKeys.get(kid);
+  }
+
+  /** RFC 7517 key set: next, current and previous public keys, never a private member. */
+  publishedKeys(): { keys: PublicJwk[] } {
+    return { keys: this.jwks };
+  }
+
+  async reload(): Promise<void> {
+    const cutoff = new Date(this.clock.now() - this.retentionMs);
+    const rows: KeyRow[] = await this.dataSource.query(
+      `SELECT * FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1
+        ORDER BY created_at DESC`,
+      [cutoff],
+    );
+    const publicKeys = new Map<string, KeyObject>();
+    for (const row of rows) {
+      publicKeys.set(row.kid, createPublicKey({ key: row.public_jwk as never, format: 'jwk' }));
+    }
+    const signing = rows.find((row) => row.activated_at && !row.retired_at);
+    if (signing && signing.kid !== this.active?.kid) {
+      this.active = {
+        kid: signing.kid,
+        alg: signing.alg,
+        privateKey: createPrivateKey(this.encryption.decrypt(signing.private_key, signing.kid)),
+        encodedHeader: encodeHeader({ alg: signing.alg, typ: 'at+jwt', kid: signing.kid }),
+      };
+    }
+    this.publicKeys = publicKeys;
+    this.jwks = rows.map((row) => row.public_jwk);
+    this.lastReload = this.clock.now();
+  }
+
+  /**
+   * `next` starts signing, `current` becomes `previous`, a new `next` is published, and keys
+   * whose tokens have all expired are deleted. `onlyIfOlderThanMs` makes the scheduled rotation
+   * of several replicas rotate once.
+   */
+  async rotate(reason: 'manual' | 'scheduled', onlyIfOlderThanMs?: number): Promise<boolean> {
+    const rotated = await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [ROTATION_LOCK]);
+      const now = new Date(this.clock.now());
+      const rows: KeyRow[] = await manager.query('SELECT * FROM signing_keys');
+      const current = rows.find((row) => row.activated_at && !row.retired_at);
+      const next = rows.find((row) => !row.activated_at);
+      if (
+        onlyIfOlderThanMs !== undefined &&
+        current?.activated_at &&
+        now.getTime() - current.activated_at.getTime() < onlyIfOlderThanMs
+      ) {
+        return false;
+      }
+      // A verifier that cached the JWKS before `next` appeared must have had time to see it.
+      const leadMs = this.config.KEY_PUBLISH_LEAD_SECONDS * 1000;
+      if (!next || now.getTime() - next.created_at.getTime() < leadMs) {
+        throw new KeyRotationRefused(
+          `the next key has been published for less than ${this.config.KEY_PUBLISH_LEAD_SECONDS} s`,
+        );
+      }
+      if (current) {
+        await manager.query('UPDATE signing_keys SET retired_at = $2 WHERE kid = $1', [
+          current.kid,
+          now,
+        ]);
+      }
+      await manager.query('UPDATE signing_keys SET activated_at = $2 WHERE kid = $1', [
+        next.kid,
+        now,
+      ]);
+      await this.insertKey(manager, now, null);
+      await manager.query('DELETE FROM signing_keys WHERE retired_at < $1', [
+        new Date(now.getTime() - this.retentionMs),
+      ]);
+      this.audit.record('key_rotation', 'success', {
+        reason,
+        kid: next.kid,
+        retired: current?.kid,
+      });
+      return true;
+    });
+    if (rotated) await this.reload();
+    return rotated;
+  }
+
+  private async insertKey(manager: EntityManager, now: Date, activatedAt: Date | null) {
+    const alg = this.config.SIGNING_ALG;
+    const { kid, publicKey, privateKey } = generateSigningKeyPair(alg);
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    await manager.query(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, activated_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        kid,
+        alg,
+        toPublicJwk(publicKey, kid, alg),
+        this.encryption.encrypt(pem, kid),
+        now,
+        activatedAt,
+      ],
+    );
+  }
+}

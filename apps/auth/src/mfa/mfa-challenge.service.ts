@@ -1,0 +1,108 @@
+import { ApiError } from '@app/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { CLOCK, type Clock } from '../common/clock';
+import { returnedRows } from '../common/sql';
+import { Identity } from '../identities/identity.entity';
+import { KeyEncryption } from '../keys/key-encryption';
+import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
+import { RateLimiter } from '../rate-limit/rate-limiter.service';
+import { matchTotpStep } from './totp';
+
+const CHALLENGE_TTL_MS = 5 * 60 * 1000;
+/** Wrong codes one challenge survives before it is burnt. */
+const CHALLENGE_MAX_FAILURES = 3;
+
+const hash = (token: string) => createHash('sha256').update(token).digest();
+const refused = () => new ApiError(401, 'invalid or expired MFA code');
+
+/**
+ * The second step of a login with TOTP: a short-lived, single-use, hashed challenge. Guesses
+ * are limited per challenge and per account; a code's time step is accepted once per account.
+ */
+@Injectable()
+export class MfaChallengeService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly encryption: KeyEncryption,
+    private readonly limiter: RateLimiter,
+    private readonly audit: AuditService,
+    @Inject(LIMIT_RULES) private readonly rules: LimitRules,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async createChallenge(identityId: string): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    await this.dataSource.query(
+      'INSERT INTO mfa_challenges (token_hash, identity_id, expires_at) VALUES ($1, $2, $3)',
+      [hash(token), identityId, new Date(this.clock.now() + CHALLENGE_TTL_MS)],
+    );
+    return token;
+  }
+
+  async redeemChallenge(mfaToken: string, code: string): Promise<Identity> {
+    const rows: {
+      identity_id: string;
+      expires_at: Date;
+      failures: number;
+      used_at: Date | null;
+    }[] = await this.dataSource.query(
+      'SELECT identity_id, expires_at, failures, used_at FROM mfa_challenges WHERE token_hash = $1',
+      [hash(mfaToken)],
+    );
+    const challenge = rows[0];
+    if (!challenge || challenge.used_at || challenge.expires_at.getTime() <= this.clock.now()) {
+      throw refused();
+    }
+    await this.limiter.assertBelow(this.rules.mfaAccount, challenge.identity_id);
+    const identity = await this.dataSource.transaction(async (manager) => {
+      const accepted = await this.acceptCode(manager, challenge.identity_id, code);
+      if (!accepted) {
+        await manager.query(
+          `UPDATE mfa_challenges SET failures = failures + 1,
+             used_at = CASE WHEN failures + 1 >= $2 THEN $3::timestamptz ELSE used_at END
+           WHERE token_hash = $1`,
+          [hash(mfaToken), CHALLENGE_MAX_FAILURES, new Date(this.clock.now())],
+        );
+        return null;
+      }
+      const used = returnedRows(
+        await manager.query(
+          'UPDATE mfa_challenges SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL RETURNING 1',
+          [hash(mfaToken), new Date(this.clock.now())],
+        ),
+      );
+      return used.length === 1 ? accepted : null;
+    });
+    if (!identity) {
+      await this.limiter.recordFailure(this.rules.mfaAccount, challenge.identity_id);
+      this.audit.record('login_mfa', 'failure', {
+        userId: challenge.identity_id,
+        reason: 'bad_code',
+      });
+      throw refused();
+    }
+    await this.limiter.clear(this.rules.mfaAccount, challenge.identity_id);
+    return identity;
+  }
+
+  /**
+   * Checks `code` against the user's confirmed secret and records its time step, so the same
+   * code (or an older one) is never accepted twice (RFC 6238 §5.2).
+   */
+  async acceptCode(manager: EntityManager, identityId: string, code: string, pending = false) {
+    const identity = await manager.findOne(Identity, {
+      where: { id: identityId },
+      lock: { mode: 'pessimistic_write' },
+    });
+    const sealed = pending ? identity?.totpPendingSecret : identity?.totpSecret;
+    if (!identity || identity.disabled || !sealed) return null;
+    const secret = this.encryption.decrypt(sealed, `totp:${identity.id}`);
+    const step = matchTotpStep(secret, code, this.clock.now());
+    if (step === null || step <= identity.totpLastStep) return null;
+    await manager.update(Identity, { id: identity.id }, { totpLastStep: step });
+    return { ...identity, totpLastStep: step } as Identity;
+  }
+}

@@ -1,0 +1,46 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
+import { isFormContentType, parseForm } from './form-body';
+import { NO_STORE } from './oauth-exception.filter';
+
+const FORM_ENDPOINTS = new Set(['/oauth/token', '/oauth/revoke']);
+
+/**
+ * Fastify parses JSON only; the OAuth endpoints take form bodies (RFC 6749 §4.4.2). The parser
+ * is auth's alone. A POST with any other content type to them is refused before its body is
+ * read, with an RFC 6749 error instead of Fastify's 415.
+ */
+@Injectable()
+export class OAuthHttpSetup implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify?.addContentTypeParser) return;
+    const type = 'application/x-www-form-urlencoded';
+    if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
+    fastify.addContentTypeParser(
+      type,
+      { parseAs: 'string', bodyLimit: this.config.BODY_LIMIT_BYTES },
+      (_request, body, done) => done(null, parseForm(body as string)),
+    );
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const path = request.url.split('?')[0];
+      if (request.method === 'POST' && FORM_ENDPOINTS.has(path)) {
+        if (!isFormContentType(request.headers['content-type'])) {
+          reply.headers(NO_STORE).status(400).send({
+            error: 'invalid_request',
+            error_description: 'the body must be application/x-www-form-urlencoded',
+          });
+          return;
+        }
+      }
+      done();
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import { OutboxService, SUBJECTS } from '@app/platform';
+import type { AccessTokenClaims, RevocationEvent } from '@app/security';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { CLOCK, epochSeconds, type Clock } from '../common/clock';
+
+/**
+ * Every revocation changes auth's own tables and writes an `auth.revocations` event to the
+ * outbox in the same transaction (SPEC §3, §5), so resource servers hear of it within a
+ * second, and a revocation is never lost while NATS is down.
+ */
+@Injectable()
+export class RevocationService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxService,
+    private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /**
+   * `at` of an event covering "tokens issued before `at`": the next whole second, so a token
+   * issued earlier in the current second is covered too (iat has one-second resolution).
+   */
+  private cutoff(): number {
+    return epochSeconds(this.clock) + 1;
+  }
+
+  private async publish(manager: EntityManager, event: RevocationEvent): Promise<void> {
+    await this.outbox.enqueue(manager, SUBJECTS.REVOCATIONS, event);
+  }
+
+  /** Logout, or a refresh token reused after the grace window: one login session. */
+  async revokeFamily(manager: EntityManager, sid: string, reason: string): Promise<void> {
+    await manager.query(
+      'UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL',
+      [sid, new Date(this.clock.now())],
+    );
+    await this.publish(manager, { type: 'sid', sid, at: this.cutoff() });
+    this.audit.record('revocation', 'success', { sid, reason });
+  }
+
+  /**
+   * Password change, disabling, role change, deletion: every token of the user. Refresh
+   * families end too, except `keepSid` (the session that changed the password).
+   */
+  async revokeUser(
+    manager: EntityManager,
+    userId: string,
+    reason: string,
+    keepSid?: string,
+  ): Promise<void> {
+    const at = this.cutoff();
+    await manager.query('UPDATE identities SET tokens_valid_after = $2 WHERE id = $1', [
+      userId,
+      at,
+    ]);
+    await manager.query(
+      `UPDATE refresh_families SET revoked_at = $2
+        WHERE identity_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
+      [userId, new Date(this.clock.now()), keepSid ?? null],
+    );
+    await this.publish(manager, { type: 'sub', sub: userId, at });
+    this.audit.record('revocation', 'success', { userId, reason });
+  }
+
+  /** RFC 7009 revocation of one access token. */
+  async revokeAccessToken(manager: EntityManager, claims: AccessTokenClaims): Promise<void> {
+    await manager.query(
+      `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
+       ON CONFLICT (jti) DO NOTHING`,
+      [claims.jti, new Date(claims.exp * 1000)],
+    );
+    await this.publish(manager, {
+      type: 'jti',
+      jti: claims.jti,
+      exp: claims.exp,
+      at: this.cutoff(),
+    });
+    this.audit.record('revocation', 'success', {
+      jti: claims.jti,
+      clientId: claims.client_id,
+      reason: 'oauth_revoke',
+    });
+  }
+
+  /** A deleted client: every token it holds. */
+  async revokeClient(manager: EntityManager, clientId: string, staleForMs = 0): Promise<void> {
+    const at = this.cutoff() + Math.ceil(staleForMs / 1000);
+    await this.publish(manager, { type: 'client', clientId, at });
+    this.audit.record('revocation', 'success', { clientId, reason: 'client_deleted' });
+  }
+
+  /**
+   * Whether auth itself must refuse `claims` (its own endpoints, token exchange): the same
+   * decisions the broadcast makes elsewhere, read from auth's tables.
+   */
+  async isRevoked(claims: AccessTokenClaims): Promise<boolean> {
+    const rows: { revoked: boolean }[] = await this.dataSource.query(
+      `SELECT
+         EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)
+         OR ($2::uuid IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM refresh_families WHERE id = $2::uuid AND revoked_at IS NULL))
+         OR ($3::uuid IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM identities WHERE id = $3::uuid AND NOT disabled AND tokens_valid_after <= $4))
+         OR ($5::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM oauth_clients WHERE client_id = $5))
+         AS revoked`,
+      [
+        claims.jti,
+        claims.sid ?? null,
+        claims.roles ? claims.sub : null,
+        claims.iat,
+        // A delegated token dies with its actor client; a service token with its client.
+        claims.act ? claims.act.sub : claims.roles ? null : claims.client_id,
+      ],
+    );
+    return rows[0]?.revoked ?? true;
+  }
+}

@@ -1,0 +1,377 @@
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import {
+  asJson,
+  basic,
+  decodeJwt,
+  postForm,
+  postJson,
+  startAuthTestApp,
+  type AuthTestApp,
+} from './support/auth-test-app';
+import { adminToken, registerAndLogin, revocationEvents } from './support/users';
+
+let auth: AuthTestApp;
+let admin: string;
+beforeAll(async () => {
+  auth = await startAuthTestApp('auth_admin');
+  admin = await adminToken(auth);
+});
+afterAll(async () => auth?.close());
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const AT = 'urn:ietf:params:oauth:token-type:access_token';
+
+describe('admin', () => {
+  it('bootstraps the admin from ADMIN_EMAIL / ADMIN_PASSWORD', () => {
+    expect(decodeJwt(admin).payload.roles).toEqual(['admin']);
+  });
+
+  it('refuses a non-admin with 403', async () => {
+    const user = await registerAndLogin(auth);
+    expect(
+      (await fetch(`${auth.url}/admin/clients`, { headers: bearer(user.accessToken) })).status,
+    ).toBe(403);
+  });
+
+  it('creates a client whose secret is shown once and stored as a hash', async () => {
+    const response = await postJson(
+      `${auth.url}/admin/clients`,
+      {
+        client_name: 'inventory',
+        scope: 'orders:read',
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        audience: ['orders'],
+      },
+      bearer(admin),
+    );
+    expect(response.status).toBe(201);
+    const body = await response.json().then(asJson);
+    expect(body.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const rows = JSON.stringify(
+      await auth.db.query(`SELECT * FROM oauth_clients WHERE client_id = 'inventory'`),
+    );
+    expect(rows).not.toContain(body.client_secret);
+    const listed = await (
+      await fetch(`${auth.url}/admin/clients`, { headers: bearer(admin) })
+    )
+      .json()
+      .then(asJson);
+    expect(JSON.stringify(listed)).not.toContain(body.client_secret);
+    const token = await postForm(
+      `${auth.url}/oauth/token`,
+      { grant_type: 'client_credentials', audience: 'orders' },
+      basic('inventory', body.client_secret),
+    );
+    expect(token.status).toBe(200);
+    // deleting it revokes its tokens and its credentials
+    expect(
+      (
+        await fetch(`${auth.url}/admin/clients/inventory`, {
+          method: 'DELETE',
+          headers: bearer(admin),
+        })
+      ).status,
+    ).toBe(204);
+    expect(await revocationEvents(auth)).toContainEqual(
+      expect.objectContaining({ type: 'client', clientId: 'inventory' }),
+    );
+    const again = await postForm(
+      `${auth.url}/oauth/token`,
+      { grant_type: 'client_credentials', audience: 'orders' },
+      basic('inventory', body.client_secret),
+    );
+    expect(again.status).toBe(401);
+  });
+
+  it('publishes auth.identity.updated and revokes the user on a role change', async () => {
+    const user = await registerAndLogin(auth);
+    const response = await fetch(`${auth.url}/admin/users/${user.id}`, {
+      method: 'PATCH',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ roles: ['support'], region: 'us' }),
+    });
+    expect(response.status).toBe(200);
+    const events = await auth.db.query(
+      `SELECT payload FROM outbox_messages WHERE subject = 'auth.identity.updated'`,
+    );
+    expect(events.map((row: { payload: unknown }) => row.payload)).toContainEqual(
+      expect.objectContaining({ id: user.id, roles: ['support'], region: 'us' }),
+    );
+    expect(await revocationEvents(auth)).toContainEqual(
+      expect.objectContaining({ type: 'sub', sub: user.id }),
+    );
+  });
+});
+
+describe('private_key_jwt (RFC 7523)', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const assertion = (claims: Record<string, unknown>) => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${b64({ alg: 'ES256', kid: 'k1' })}.${b64(claims)}`;
+    return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  };
+  beforeAll(async () => {
+    const response = await postJson(
+      `${auth.url}/admin/clients`,
+      {
+        client_name: 'billing',
+        scope: 'orders:read',
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        audience: ['orders'],
+        jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1' }] },
+      },
+      bearer(admin),
+    );
+    expect(response.status).toBe(201);
+  });
+  const request = (jwt: string) =>
+    postForm(`${auth.url}/oauth/token`, {
+      grant_type: 'client_credentials',
+      audience: 'orders',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: jwt,
+    });
+  const claims = () => ({
+    iss: 'billing',
+    sub: 'billing',
+    aud: `${auth.config.AUTH_ISSUER}/oauth/token`,
+    exp: Math.floor(auth.clock.now() / 1000) + 60,
+    jti: randomUUID(),
+  });
+
+  it('authenticates a signed assertion and refuses its replay', async () => {
+    const jwt = assertion(claims());
+    expect((await request(jwt)).status).toBe(200);
+    const replay = await request(jwt);
+    expect(replay.status).toBe(401);
+    expect((await replay.json().then(asJson)).error).toBe('invalid_client');
+  });
+
+  it('refuses an assertion for another audience or signed by another key', async () => {
+    expect(
+      (await request(assertion({ ...claims(), aud: 'https://elsewhere.example/token' }))).status,
+    ).toBe(401);
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const jwt = assertion(claims());
+    const [h, p] = jwt.split('.');
+    const forged = `${h}.${p}.${sign('sha256', Buffer.from(`${h}.${p}`), { key: other, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+    expect((await request(forged)).status).toBe(401);
+  });
+});
+
+describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
+  const ordersBasic = () => basic('orders', auth.ordersSecret);
+  const exchange = (subjectToken: string, extra: Record<string, string> = {}) =>
+    postForm(
+      `${auth.url}/oauth/token`,
+      {
+        grant_type: EXCHANGE,
+        audience: 'users',
+        subject_token: subjectToken,
+        subject_token_type: AT,
+        ...extra,
+      },
+      ordersBasic(),
+    );
+
+  it('turns a user token into a users token with act, the user as sub and a narrowed scope', async () => {
+    const user = await registerAndLogin(auth);
+    const response = await exchange(user.accessToken);
+    expect(response.status).toBe(200);
+    const body = await response.json().then(asJson);
+    expect(body).toMatchObject({
+      issued_token_type: AT,
+      token_type: 'Bearer',
+      scope: 'users:read',
+    });
+    const { payload } = decodeJwt(body.access_token);
+    expect(payload).toMatchObject({
+      sub: user.id,
+      aud: 'users',
+      act: { sub: 'orders' },
+      client_id: 'orders',
+      roles: ['customer'],
+      region: 'eu',
+      scope: 'users:read',
+    });
+    expect(Number(payload.exp) - Number(payload.iat)).toBeLessThanOrEqual(300);
+  });
+
+  it('never widens the scope beyond the user and the client', async () => {
+    const user = await registerAndLogin(auth);
+    const response = await exchange(user.accessToken, { scope: 'users:read users:write' });
+    expect(response.status).toBe(400);
+    expect((await response.json().then(asJson)).error).toBe('invalid_scope');
+  });
+
+  it('refuses a forged, foreign or revoked subject token with invalid_grant', async () => {
+    const user = await registerAndLogin(auth);
+    const [h, p, s] = user.accessToken.split('.');
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...decodeJwt(user.accessToken).payload, roles: ['admin'] })).toString('base64url')}.${s}`;
+    expect((await (await exchange(tampered)).json().then(asJson)).error).toBe('invalid_grant');
+    void p;
+    const service = await (
+      await postForm(
+        `${auth.url}/oauth/token`,
+        { grant_type: 'client_credentials', audience: 'users' },
+        ordersBasic(),
+      )
+    )
+      .json()
+      .then(asJson);
+    expect((await (await exchange(service.access_token)).json().then(asJson)).error).toBe(
+      'invalid_grant',
+    );
+    await fetch(`${auth.url}/auth/logout`, {
+      method: 'POST',
+      headers: { cookie: `refresh_token=${user.refreshToken}` },
+    });
+    expect((await (await exchange(user.accessToken)).json().then(asJson)).error).toBe(
+      'invalid_grant',
+    );
+  });
+
+  it('revokes an access token by jti and broadcasts it; the exchange then refuses it', async () => {
+    const user = await registerAndLogin(auth);
+    const response = await postForm(`${auth.url}/oauth/revoke`, {
+      token: user.accessToken,
+      token_type_hint: 'access_token',
+    });
+    expect(response.status).toBe(200);
+    const { jti } = decodeJwt(user.accessToken).payload;
+    expect(await revocationEvents(auth)).toContainEqual(
+      expect.objectContaining({ type: 'jti', jti }),
+    );
+    expect((await (await exchange(user.accessToken)).json().then(asJson)).error).toBe(
+      'invalid_grant',
+    );
+  });
+
+  it('refuses a client revoking a token issued to another client', async () => {
+    const token = (
+      await (
+        await postForm(
+          `${auth.url}/oauth/token`,
+          { grant_type: 'client_credentials', audience: 'orders' },
+          basic('users', auth.usersSecret),
+        )
+      )
+        .json()
+        .then(asJson)
+    ).access_token;
+    const response = await postForm(`${auth.url}/oauth/revoke`, { token }, ordersBasic());
+    expect(response.status).toBe(400);
+    expect((await response.json().then(asJson)).error).toBe('unauthorized_client');
+  });
+
+  it('answers 200 for an unknown token (RFC 7009 §2.2)', async () => {
+    expect((await postForm(`${auth.url}/oauth/revoke`, { token: 'not-a-token' })).status).toBe(200);
+  });
+});
+
+describe('signing keys', () => {
+  const jwks = async () =>
+    (await (await fetch(`${auth.url}/.well-known/jwks.json`)).json().then(asJson)) as {
+      keys: Record<string, unknown>[];
+    };
+  const serviceToken = async () => {
+    const response = await postForm(
+      `${auth.url}/oauth/token`,
+      { grant_type: 'client_credentials', audience: 'orders' },
+      basic('users', auth.usersSecret),
+    );
+    return {
+      status: response.status,
+      token:
+        response.status === 200
+          ? ((await response.json().then(asJson)).access_token as string)
+          : '',
+    };
+  };
+  // A fresh admin token each time: these tests move the clock past a token's lifetime.
+  const rotate = async () =>
+    fetch(`${auth.url}/admin/keys/rotate`, {
+      method: 'POST',
+      headers: bearer(await adminToken(auth)),
+    });
+
+  it('publishes only public members', async () => {
+    for (const key of (await jwks()).keys) {
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'])
+        expect(key).not.toHaveProperty(member);
+      expect(key).toMatchObject({ use: 'sig', alg: 'ES256' });
+    }
+  });
+
+  it('stores private keys encrypted', async () => {
+    const rows: { private_key: string }[] = await auth.db.query(
+      'SELECT private_key FROM signing_keys',
+    );
+    for (const row of rows) {
+      expect(row.private_key).toMatch(/^v1\./);
+      expect(row.private_key).not.toContain('PRIVATE KEY');
+    }
+  });
+
+  it('rotates: the next key (already published) signs, the old one stays published', async () => {
+    const before = await jwks();
+    const { token } = await serviceToken();
+    const oldKid = decodeJwt(token).header.kid;
+    expect((await rotate()).status).toBe(200);
+    const after = await jwks();
+    const { token: fresh } = await serviceToken();
+    const newKid = decodeJwt(fresh).header.kid;
+    expect(newKid).not.toBe(oldKid);
+    expect(before.keys.map((key) => key.kid)).toContain(newKid);
+    expect(after.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
+    expect(after.keys).toHaveLength(3);
+    await jwtVerify(token, createLocalJWKSet(after as never), {
+      typ: 'at+jwt',
+      audience: 'orders',
+    });
+  });
+
+  it('drops a retired key only after every token it signed has expired', async () => {
+    const { token } = await serviceToken();
+    const kid = decodeJwt(token).header.kid;
+    await rotate();
+    auth.clock.advance(10 * 60 * 1000);
+    await rotate();
+    expect((await jwks()).keys.map((key) => key.kid)).toContain(kid);
+    auth.clock.advance(10 * 60 * 1000);
+    await rotate();
+    expect((await jwks()).keys.map((key) => key.kid)).not.toContain(kid);
+  });
+
+  it('rotates under load without a failed request', async () => {
+    let running = true;
+    const results: { status: number; token: string }[] = [];
+    const load = Array.from({ length: 4 }, async () => {
+      while (running) results.push(await serviceToken());
+    });
+    const statuses: number[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        statuses.push((await rotate()).status);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      running = false;
+      await Promise.all(load);
+    }
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(results.length).toBeGreaterThan(20);
+    expect(results.filter((result) => result.status !== 200)).toEqual([]);
+    const set = createLocalJWKSet((await jwks()) as never);
+    for (const { token } of results)
+      await jwtVerify(token, set, { typ: 'at+jwt', audience: 'orders' });
+    expect(new Set(results.map(({ token }) => decodeJwt(token).header.kid)).size).toBeGreaterThan(
+      1,
+    );
+  });
+});

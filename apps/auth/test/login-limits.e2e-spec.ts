@@ -1,0 +1,92 @@
+import {
+  postJson,
+  startAuthTestApp,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  type AuthTestApp,
+} from './support/auth-test-app';
+import { registerAndLogin } from './support/users';
+
+let auth: AuthTestApp;
+beforeAll(async () => {
+  auth = await startAuthTestApp('auth_limits', {
+    LOGIN_MAX_ATTEMPTS_PER_IP: '40',
+    REGISTER_MAX_PER_IP: '30',
+  });
+});
+afterAll(async () => auth?.close());
+
+const attempt = (email: string, password: string, headers: Record<string, string> = {}) =>
+  postJson(`${auth.url}/auth/login`, { email, password }, headers);
+
+it('locks an account after 5 failures with 429 and Retry-After, even for the right password', async () => {
+  const user = await registerAndLogin(auth, 'locked');
+  for (let i = 0; i < 5; i++)
+    expect((await attempt(user.email, 'wrong password ' + i)).status).toBe(401);
+  const locked = await attempt(user.email, STRONG_PASSWORD);
+  expect(locked.status).toBe(429);
+  const retryAfter = Number(locked.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(900);
+  auth.clock.advance(901_000);
+  expect((await attempt(user.email, STRONG_PASSWORD)).status).toBe(200);
+});
+
+it('locks an unknown account the same way (no enumeration through the limiter)', async () => {
+  const ghost = uniqueEmail('ghost');
+  for (let i = 0; i < 5; i++)
+    expect((await attempt(ghost, 'wrong password ' + i)).status).toBe(401);
+  expect((await attempt(ghost, 'wrong password x')).status).toBe(429);
+});
+
+it('takes about the same time for an unknown account and a wrong password', async () => {
+  const user = await registerAndLogin(auth, 'timing');
+  const time = async (email: string) => {
+    const started = process.hrtime.bigint();
+    const response = await attempt(email, 'not the password at all');
+    expect(response.status).toBe(401);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const known: number[] = [];
+  const unknown: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    known.push(await time(user.email));
+    unknown.push(await time(uniqueEmail('nobody')));
+  }
+  auth.clock.advance(901_000);
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const ratio = median(unknown) / median(known);
+  expect(ratio).toBeGreaterThan(0.8);
+  expect(ratio).toBeLessThan(1.25);
+});
+
+it('limits attempts per client IP, and a spoofed X-Forwarded-For does not bypass it', async () => {
+  auth.clock.advance(901_000);
+  let status = 0;
+  for (let i = 0; i < 41; i++) {
+    const response = await attempt(uniqueEmail('ip'), 'wrong password', {
+      'x-forwarded-for': `10.0.${i}.1`,
+    });
+    status = response.status;
+    if (status === 429) {
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      break;
+    }
+  }
+  expect(status).toBe(429);
+  auth.clock.advance(901_000);
+});
+
+it('limits registrations per IP', async () => {
+  let status = 0;
+  for (let i = 0; i < 31 && status !== 429; i++) {
+    status = (
+      await postJson(`${auth.url}/auth/register`, {
+        email: uniqueEmail('r'),
+        password: 'short',
+        displayName: 'r',
+      })
+    ).status;
+  }
+  expect(status).toBe(429);
+});

@@ -1,0 +1,129 @@
+import { totpCode } from '../src/mfa/totp';
+import {
+  asJson,
+  decodeJwt,
+  postJson,
+  startAuthTestApp,
+  STRONG_PASSWORD,
+  type AuthTestApp,
+} from './support/auth-test-app';
+import { registerAndLogin, type LoggedInUser } from './support/users';
+
+let auth: AuthTestApp;
+beforeAll(async () => {
+  auth = await startAuthTestApp('auth_mfa');
+});
+afterAll(async () => auth?.close());
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function enrol(user: LoggedInUser): Promise<string> {
+  const setup = await fetch(`${auth.url}/auth/mfa/totp/setup`, {
+    method: 'POST',
+    headers: bearer(user.accessToken),
+  });
+  expect(setup.status).toBe(200);
+  const { secret, otpauthUri } = await setup.json().then(asJson);
+  expect(otpauthUri).toMatch(/^otpauth:\/\/totp\//);
+  const confirm = await postJson(
+    `${auth.url}/auth/mfa/totp/confirm`,
+    { code: totpCode(secret, auth.clock.now()) },
+    bearer(user.accessToken),
+  );
+  expect(confirm.status).toBe(204);
+  auth.clock.advance(30_000); // the enrolment code's step is used up
+  return secret;
+}
+
+const startLogin = async (user: LoggedInUser) => {
+  const response = await postJson(`${auth.url}/auth/login`, {
+    email: user.email,
+    password: STRONG_PASSWORD,
+  });
+  expect(response.status).toBe(200);
+  const body = await response.json().then(asJson);
+  expect(body).toEqual({ mfaRequired: true, mfaToken: expect.any(String) });
+  expect(response.headers.getSetCookie()).toEqual([]);
+  return body.mfaToken as string;
+};
+
+it('stores the TOTP secret encrypted', async () => {
+  const user = await registerAndLogin(auth, 'enc');
+  const secret = await enrol(user);
+  const [row] = await auth.db.query('SELECT totp_secret FROM identities WHERE id = $1', [user.id]);
+  expect(row.totp_secret).toMatch(/^v1\./);
+  expect(row.totp_secret).not.toContain(secret);
+});
+
+it('requires the second factor and puts otp in amr with auth_time of the login', async () => {
+  const user = await registerAndLogin(auth, 'mfa');
+  const secret = await enrol(user);
+  const mfaToken = await startLogin(user);
+  const response = await postJson(`${auth.url}/auth/login/mfa`, {
+    mfaToken,
+    code: totpCode(secret, auth.clock.now()),
+  });
+  expect(response.status).toBe(200);
+  const { payload } = decodeJwt((await response.json().then(asJson)).accessToken);
+  expect(payload.amr).toEqual(['pwd', 'otp', 'mfa']);
+  expect(Math.abs(Number(payload.auth_time) - auth.clock.now() / 1000)).toBeLessThan(3);
+});
+
+it('accepts a code once: the same code cannot log in twice', async () => {
+  const user = await registerAndLogin(auth, 'once');
+  const secret = await enrol(user);
+  const code = totpCode(secret, auth.clock.now());
+  const first = await postJson(`${auth.url}/auth/login/mfa`, {
+    mfaToken: await startLogin(user),
+    code,
+  });
+  expect(first.status).toBe(200);
+  const second = await postJson(`${auth.url}/auth/login/mfa`, {
+    mfaToken: await startLogin(user),
+    code,
+  });
+  expect(second.status).toBe(401);
+});
+
+it('an mfaToken is single use', async () => {
+  const user = await registerAndLogin(auth, 'token');
+  const secret = await enrol(user);
+  const mfaToken = await startLogin(user);
+  expect(
+    (
+      await postJson(`${auth.url}/auth/login/mfa`, {
+        mfaToken,
+        code: totpCode(secret, auth.clock.now()),
+      })
+    ).status,
+  ).toBe(200);
+  auth.clock.advance(30_000);
+  expect(
+    (
+      await postJson(`${auth.url}/auth/login/mfa`, {
+        mfaToken,
+        code: totpCode(secret, auth.clock.now()),
+      })
+    ).status,
+  ).toBe(401);
+});
+
+it('limits guesses: after 5 wrong codes the right one gets 429', async () => {
+  const user = await registerAndLogin(auth, 'guess');
+  const secret = await enrol(user);
+  const right = totpCode(secret, auth.clock.now());
+  const wrong = right === '000000' ? '111111' : '000000';
+  for (let i = 0; i < 5; i++) {
+    const response = await postJson(`${auth.url}/auth/login/mfa`, {
+      mfaToken: await startLogin(user),
+      code: wrong,
+    });
+    expect(response.status).toBe(401);
+  }
+  const blocked = await postJson(`${auth.url}/auth/login/mfa`, {
+    mfaToken: await startLogin(user),
+    code: right,
+  });
+  expect(blocked.status).toBe(429);
+  expect(blocked.headers.get('retry-after')).toBeTruthy();
+});

@@ -1,0 +1,61 @@
+import {
+  asJson,
+  postJson,
+  refreshCookieOf,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  type AuthTestApp,
+} from './auth-test-app';
+
+export interface LoggedInUser {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export async function registerAndLogin(auth: AuthTestApp, label = 'user'): Promise<LoggedInUser> {
+  const email = uniqueEmail(label);
+  const registered = await postJson(`${auth.url}/auth/register`, {
+    email,
+    password: STRONG_PASSWORD,
+    displayName: label,
+  });
+  if (registered.status !== 201)
+    throw new Error(`register: ${registered.status} ${await registered.text()}`);
+  const { id } = await registered.json().then(asJson);
+  return { id, ...(await login(auth, email, STRONG_PASSWORD)) };
+}
+
+export async function login(auth: AuthTestApp, email: string, password: string) {
+  const response = await postJson(`${auth.url}/auth/login`, { email, password });
+  if (response.status !== 200)
+    throw new Error(`login: ${response.status} ${await response.text()}`);
+  const body = await response.json().then(asJson);
+  return {
+    email,
+    password,
+    accessToken: body.accessToken as string,
+    refreshToken: refreshCookieOf(response)!,
+  };
+}
+
+export async function adminToken(auth: AuthTestApp): Promise<string> {
+  return (await login(auth, auth.adminEmail, auth.adminPassword)).accessToken;
+}
+
+export function refresh(auth: AuthTestApp, token: string, headers: Record<string, string> = {}) {
+  return fetch(`${auth.url}/auth/refresh`, {
+    method: 'POST',
+    headers: { cookie: `refresh_token=${token}`, ...headers },
+  });
+}
+
+/** Revocation events written to the outbox (the relay publishes them to auth.revocations). */
+export async function revocationEvents(auth: AuthTestApp): Promise<Record<string, unknown>[]> {
+  const rows: { payload: Record<string, unknown> }[] = await auth.db.query(
+    `SELECT payload FROM outbox_messages WHERE subject = 'auth.revocations' ORDER BY created_at`,
+  );
+  return rows.map((row) => row.payload);
+}

@@ -1,0 +1,262 @@
+// libs/security throughput, measured side by side in one run (npm run bench -- security).
+// One Nest-on-Fastify service; the load comes from a worker thread over keep-alive HTTP/gRPC.
+// Cases alternate (open, warm, open, warm, ...) so machine noise hits both sides alike.
+import 'reflect-metadata';
+import {
+  authorize,
+  CurrentAbility,
+  definePolicy,
+  Public,
+  Scopes,
+  SecurityModule,
+  type AppAbility,
+} from '@app/security';
+import { grpcServerOptions, protoDir, protoFile } from '@app/platform';
+import { subject } from '@casl/ability';
+import {
+  Controller,
+  Get,
+  Module,
+  type DynamicModule,
+  type INestMicroservice,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { GrpcMethod, type MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONCURRENCY = 16;
+const ITEM = { id: 'item-1', ownerId: 'user-1', region: 'eu', name: 'lamp' };
+
+const BenchPolicy = definePolicy({
+  name: 'bench',
+  roles: { customer: ({ can }, me) => can('read', 'Item', { ownerId: me.id }) },
+  scopes: { 'bench:read': ({ can }) => can('read', 'Item') },
+});
+
+@Controller()
+class BenchHttpController {
+  @Public()
+  @Get('open/item')
+  open() {
+    return ITEM;
+  }
+
+  @Get('secure/item')
+  secure(@CurrentAbility() ability: AppAbility) {
+    const item = subject('Item', { ...ITEM });
+    authorize(ability, 'read', item);
+    return item;
+  }
+}
+
+@Public()
+@Controller()
+class OpenGrpcController {
+  @GrpcMethod('UsersService', 'GetUser')
+  get() {
+    return { id: ITEM.id, displayName: ITEM.name };
+  }
+}
+
+@Controller()
+class SecureGrpcController {
+  @Scopes('bench:read')
+  @GrpcMethod('UsersService', 'GetUser')
+  get() {
+    return { id: ITEM.id, displayName: ITEM.name };
+  }
+}
+
+@Module({})
+class BenchModule {
+  static forRoot(issuer: string, controllers: DynamicModule['controllers']): DynamicModule {
+    return {
+      module: BenchModule,
+      imports: [
+        SecurityModule.forRoot({
+          issuer,
+          audience: 'bench',
+          policies: [BenchPolicy],
+          // No NATS in this benchmark; the deny-list is still checked on every request.
+          revocations: false,
+        }),
+      ],
+      controllers,
+    };
+  }
+}
+
+// The load generator: N keep-alive clients in a loop for `seconds`; counts completed requests.
+const LOAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { kind, target, tokens, seconds, concurrency, proto, protoDir } = workerData;
+let next = 0;
+const token = () => (tokens.length ? tokens[next++ % tokens.length] : undefined);
+async function main() {
+  let done = 0, failed = 0;
+  const until = Date.now() + seconds * 1000;
+  if (kind === 'http') {
+    const http = require('node:http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const one = () => new Promise((resolve) => {
+      const t = token();
+      const req = http.get(target, { agent, headers: t ? { authorization: 'Bearer ' + t } : {} }, (res) => {
+        res.resume();
+        res.on('end', () => { res.statusCode === 200 ? done++ : failed++; resolve(); });
+      });
+      req.on('error', () => { failed++; resolve(); });
+    });
+    await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < until) await one(); }));
+    agent.destroy();
+  } else {
+    const grpc = require('@grpc/grpc-js');
+    const loader = require('@grpc/proto-loader');
+    const pkg = grpc.loadPackageDefinition(loader.loadSync(proto, { includeDirs: [protoDir] }));
+    const client = new pkg.users.v1.UsersService(target, grpc.credentials.createInsecure());
+    const one = () => new Promise((resolve) => {
+      const metadata = new grpc.Metadata();
+      const t = token();
+      if (t) metadata.set('authorization', 'Bearer ' + t);
+      client.GetUser({ id: 'item-1' }, metadata, (error) => { error ? failed++ : done++; resolve(); });
+    });
+    await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < until) await one(); }));
+    client.close();
+  }
+  parentPort.postMessage({ done, failed });
+}
+main();
+`;
+
+function load(kind: 'http' | 'grpc', target: string, tokens: string[]) {
+  return new Promise<{ done: number; failed: number }>((resolve, reject) => {
+    const worker = new Worker(LOAD, {
+      eval: true,
+      workerData: {
+        kind,
+        target,
+        tokens,
+        seconds: SECONDS,
+        concurrency: CONCURRENCY,
+        proto: protoFile('users/v1/users.proto'),
+        protoDir: protoDir(),
+      },
+    });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+async function main() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = 'bench-1';
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] };
+  const jwksServer = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(jwks));
+  });
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`;
+
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (claims: Record<string, unknown>, key: CryptoKey = privateKey) =>
+    new SignJWT({
+      iss: issuer,
+      aud: 'bench',
+      iat: now,
+      exp: now + 900,
+      jti: randomUUID(),
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
+      .sign(key);
+  const userClaims = {
+    sub: 'user-1',
+    client_id: 'web',
+    scope: '',
+    roles: ['customer'],
+    region: 'eu',
+  };
+  const userToken = await sign(userClaims);
+  const serviceToken = await sign({ sub: 'orders', client_id: 'orders', scope: 'bench:read' });
+  process.stdout.write('signing tokens for the cold case...\n');
+  const coldTokens = await Promise.all(Array.from({ length: 12_000 }, () => sign(userClaims)));
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    BenchModule.forRoot(issuer, [BenchHttpController]),
+    new FastifyAdapter(),
+    { logger: false },
+  );
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = await app.getUrl();
+
+  const grpcApps: INestMicroservice[] = [];
+  const grpcTargets: string[] = [];
+  for (const controller of [OpenGrpcController, SecureGrpcController]) {
+    const port: number = 50_900 + grpcApps.length + Math.floor(Math.random() * 50) * 2;
+    const micro: INestMicroservice = await NestFactory.createMicroservice<MicroserviceOptions>(
+      BenchModule.forRoot(issuer, [controller]),
+      {
+        ...grpcServerOptions('users.v1', 'users/v1/users.proto', `127.0.0.1:${port}`),
+        logger: false,
+      },
+    );
+    await micro.listen();
+    grpcApps.push(micro);
+    grpcTargets.push(`127.0.0.1:${port}`);
+  }
+
+  const totals: Record<string, { done: number; failed: number }> = {};
+  const run = async (name: string, kind: 'http' | 'grpc', target: string, tokens: string[]) => {
+    const result = await load(kind, target, tokens);
+    const total = (totals[name] ??= { done: 0, failed: 0 });
+    total.done += result.done;
+    total.failed += result.failed;
+  };
+  // Warm-up: JIT, the JWKS fetch, the verification cache.
+  await load('http', `${base}/secure/item`, [userToken]);
+  for (let round = 0; round < ROUNDS; round++) {
+    await run('http open (public route)', 'http', `${base}/open/item`, []);
+    await run('http auth + CASL, warm cache', 'http', `${base}/secure/item`, [userToken]);
+    await run(
+      'http auth + CASL, cold (new token per request)',
+      'http',
+      `${base}/secure/item`,
+      coldTokens.slice(round * 6000, (round + 1) * 6000),
+    );
+    await run('grpc open', 'grpc', grpcTargets[0], []);
+    await run('grpc auth + scope, warm cache', 'grpc', grpcTargets[1], [serviceToken]);
+  }
+
+  const rps = (name: string) => totals[name].done / (SECONDS * ROUNDS);
+  const lines = Object.entries(totals).map(
+    ([name, t]) =>
+      `${name.padEnd(50)} ${rps(name).toFixed(0).padStart(7)} req/s${t.failed ? `  (${t.failed} failed)` : ''}`,
+  );
+  const open = rps('http open (public route)');
+  const grpcOpen = rps('grpc open');
+  process.stdout.write(
+    [
+      `concurrency ${CONCURRENCY}, ${ROUNDS} x ${SECONDS} s per case, ES256`,
+      ...lines,
+      '',
+      `ratio http warm / open:  ${(rps('http auth + CASL, warm cache') / open).toFixed(2)}x  (target >= 0.90)`,
+      `ratio http cold / open:  ${(rps('http auth + CASL, cold (new token per request)') / open).toFixed(2)}x`,
+      `ratio grpc auth / open:  ${(rps('grpc auth + scope, warm cache') / grpcOpen).toFixed(2)}x`,
+      '',
+    ].join('\n'),
+  );
+  const failures = Object.values(totals).reduce((sum, t) => sum + t.failed, 0);
+  await app.close();
+  for (const micro of grpcApps) await micro.close();
+  jwksServer.close();
+  process.exit(failures > 0 ? 1 : 0);
+}
+
+void main();

@@ -1,0 +1,200 @@
+import 'reflect-metadata';
+import { Column, DataSource, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase } from '../../../../test/support/test-infra';
+import { accessibleBy } from './accessible-by';
+import { buildAbility, definePolicy, type AppAbility } from './policy';
+import type { Principal } from '../token/principal';
+
+@Entity({ name: 'accounts' })
+class Account {
+  @PrimaryColumn('uuid') id!: string;
+  @Column('text') region!: string;
+}
+
+@Entity({ name: 'docs' })
+class Doc {
+  @PrimaryColumn('int') id!: number;
+  @Column({ name: 'owner_id', type: 'uuid' }) ownerId!: string;
+  @Column('text') status!: string;
+  @Column('text') title!: string;
+  @Column('text', { array: true, default: () => "'{}'" }) tags!: string[];
+  @Column('int', { nullable: true }) priority!: number | null;
+  @ManyToOne(() => Account)
+  @JoinColumn({ name: 'owner_id' })
+  owner!: Account;
+}
+
+const DocsPolicy = definePolicy({
+  name: 'docs',
+  roles: {
+    customer: ({ can, cannot }, me) => {
+      can('read', 'Doc', { ownerId: me.id });
+      can('read', 'Doc', { status: 'published' });
+      can('read', 'Doc', { tags: 'public', priority: { $gte: 5 } });
+      cannot('read', 'Doc', { status: 'deleted' });
+    },
+    support: ({ can }, me) => can('read', 'Doc', { 'owner.region': me.region }),
+    admin: ({ can }) => can('manage', 'Doc'),
+  },
+});
+
+const user = (
+  id: string,
+  roles: ('customer' | 'support' | 'admin')[],
+  region = 'eu',
+): Principal => ({
+  kind: 'user',
+  id,
+  roles,
+  region,
+  sessionId: undefined,
+  authTime: undefined,
+  amr: [],
+  clientId: 'web',
+  scopes: [],
+  tokenId: 'j',
+  expiresAt: 0,
+  issuedAt: 0,
+});
+
+let database: { url: string; drop(): Promise<void> };
+let dataSource: DataSource;
+let docs: Doc[];
+const alice = randomUUID();
+const bob = randomUUID();
+
+/** What CASL itself decides, row by row: the SQL must select exactly these. */
+function expectedIds(ability: AppAbility): number[] {
+  return docs
+    .filter((doc) => ability.can('read', { ...doc, __caslSubjectType__: 'Doc' } as never))
+    .map((doc) => doc.id)
+    .sort((a, b) => a - b);
+}
+
+async function sqlIds(ability: AppAbility, where?: (qb: ReturnType<typeof query>) => void) {
+  const qb = query();
+  where?.(qb);
+  const rows = await accessibleBy(qb, ability, 'read', 'Doc').orderBy('doc.id').getMany();
+  return rows.map((row) => row.id);
+}
+
+const query = () => dataSource.getRepository(Doc).createQueryBuilder('doc');
+
+beforeAll(async () => {
+  database = await createTestDatabase('casl_sql');
+  dataSource = new DataSource({
+    type: 'postgres',
+    url: database.url,
+    entities: [Account, Doc],
+    synchronize: true,
+  });
+  await dataSource.initialize();
+  await dataSource.getRepository(Account).insert([
+    { id: alice, region: 'eu' },
+    { id: bob, region: 'us' },
+  ]);
+  docs = [
+    { id: 1, ownerId: alice, status: 'draft', title: 'a1', tags: [], priority: null },
+    { id: 2, ownerId: alice, status: 'deleted', title: 'a2', tags: [], priority: 1 },
+    { id: 3, ownerId: bob, status: 'draft', title: 'b1', tags: ['public'], priority: 1 },
+    { id: 4, ownerId: bob, status: 'published', title: 'b2', tags: [], priority: null },
+    { id: 5, ownerId: bob, status: 'deleted', title: 'b3', tags: [], priority: 9 },
+    { id: 6, ownerId: bob, status: 'draft', title: 'b4', tags: ['x', 'public'], priority: 7 },
+    { id: 7, ownerId: bob, status: 'draft', title: 'b5', tags: [], priority: 2 },
+  ] as Doc[];
+  await dataSource.getRepository(Doc).insert(docs);
+});
+
+afterAll(async () => {
+  await dataSource?.destroy();
+  await database?.drop();
+});
+
+describe('accessibleBy (CASL conditions as SQL on PostgreSQL)', () => {
+  it('selects exactly the rows CASL allows: ownership, state, array contains, comparison, cannot', async () => {
+    const ability = buildAbility([DocsPolicy], user(alice, ['customer']));
+    expect(expectedIds(ability)).toEqual([1, 4, 6]);
+    expect(await sqlIds(ability)).toEqual([1, 4, 6]);
+  });
+
+  it('filters in SQL, with bound parameters, not in memory', () => {
+    const ability = buildAbility([DocsPolicy], user(alice, ['customer']));
+    const qb = accessibleBy(query(), ability, 'read', 'Doc');
+    const [sql, parameters] = qb.getQueryAndParameters();
+    expect(sql).toMatch(/WHERE .*"doc"\."owner_id" = \$\d+/);
+    expect(sql).not.toContain(alice);
+    expect(parameters).toContain(alice);
+  });
+
+  it('keeps an OR in the existing WHERE from escaping the filter', async () => {
+    const ability = buildAbility([DocsPolicy], user(alice, ['customer']));
+    const ids = await sqlIds(ability, (qb) =>
+      qb.where('doc.title = :x OR doc.title = :y', { x: 'b1', y: 'a1' }),
+    );
+    expect(ids).toEqual([1]);
+  });
+
+  it('filters on a joined relation (support sees their region)', async () => {
+    const ability = buildAbility([DocsPolicy], user(randomUUID(), ['support'], 'eu'));
+    const rows = await accessibleBy(query().innerJoin('doc.owner', 'owner'), ability, 'read', 'Doc')
+      .orderBy('doc.id')
+      .getMany();
+    expect(rows.map((row) => row.id)).toEqual([1, 2]);
+  });
+
+  it('refuses a condition on a relation that is not joined', async () => {
+    const ability = buildAbility([DocsPolicy], user(randomUUID(), ['support'], 'eu'));
+    expect(() => accessibleBy(query(), ability, 'read', 'Doc')).toThrow(/join the relation owner/);
+  });
+
+  it('paginates over the permitted rows only (keyset)', async () => {
+    const ability = buildAbility([DocsPolicy], user(alice, ['customer']));
+    const page = (after: number) =>
+      accessibleBy(query().where('doc.id > :after', { after }), ability, 'read', 'Doc')
+        .orderBy('doc.id')
+        .take(2)
+        .getMany();
+    const first = await page(0);
+    const second = await page(first.at(-1)!.id);
+    expect(first.map((d) => d.id)).toEqual([1, 4]);
+    expect(second.map((d) => d.id)).toEqual([6]);
+    expect(await accessibleBy(query(), ability, 'read', 'Doc').getCount()).toBe(3);
+  });
+
+  it('selects nothing for a caller with no rule', async () => {
+    const service: Principal = {
+      kind: 'service',
+      clientId: 'x',
+      scopes: [],
+      tokenId: 'j',
+      expiresAt: 0,
+      issuedAt: 0,
+    };
+    expect(await sqlIds(buildAbility([DocsPolicy], service))).toEqual([]);
+  });
+
+  it('selects everything for an unconditional rule', async () => {
+    expect(await sqlIds(buildAbility([DocsPolicy], user(alice, ['admin'])))).toEqual([
+      1, 2, 3, 4, 5, 6, 7,
+    ]);
+  });
+
+  it('refuses an operator it cannot translate instead of dropping the rule', () => {
+    const policy = definePolicy({
+      name: 'regex',
+      roles: { customer: ({ can }) => can('read', 'Doc', { title: { $regex: '^a' } }) },
+    });
+    const ability = buildAbility([policy], user(alice, ['customer']));
+    expect(() => accessibleBy(query(), ability, 'read', 'Doc')).toThrow(/not supported/);
+  });
+
+  it('refuses a condition on an unknown field', () => {
+    const policy = definePolicy({
+      name: 'unknown',
+      roles: { customer: ({ can }) => can('read', 'Doc', { secret: 1 }) },
+    });
+    const ability = buildAbility([policy], user(alice, ['customer']));
+    expect(() => accessibleBy(query(), ability, 'read', 'Doc')).toThrow(/not a column/);
+  });
+});

@@ -1,0 +1,18 @@
+import { Reflector } from '@nestjs/core';
+
+/** @internal metadata of `@RequireRecentAuth` */
+export const RECENT_AUTH_MAX_AGE = Reflector.createDecorator<number>();
+
+/**
+ * RFC 9470 step-up: the user must have authenticated (`auth_time`) at most `maxAgeSeconds`
+ * ago. Otherwise 401 `WWW-Authenticate: Bearer error="insufficient_user_authentication",
+ * max_age=<n>` (gRPC: UNAUTHENTICATED). Service callers are refused (403).
+ *
+ * @example @RequireRecentAuth(300) @Delete('me') deleteMe() {}
+ */
+export function RequireRecentAuth(maxAgeSeconds: number): MethodDecorator & ClassDecorator {
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0) {
+    throw new TypeError('@RequireRecentAuth: maxAgeSeconds must be a non-negative integer');
+  }
+  return RECENT_AUTH_MAX_AGE(maxAgeSeconds);
+}

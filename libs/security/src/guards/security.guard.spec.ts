@@ -1,0 +1,128 @@
+import { JetStreamContext } from '@app/platform';
+import { Metadata } from '@grpc/grpc-js';
+import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { RpcException } from '@nestjs/microservices';
+import { headers as natsHeaders, type JsMsg } from 'nats';
+import { at, T0, TestIssuer } from '../../../../test/security/support/test-issuer';
+import { AbilityFactory } from '../casl/policy';
+import { ALLOWED_ALGORITHMS } from '../contract/access-token.claims';
+import { RevocationList } from '../token/revocation-list';
+import { TokenVerifier } from '../token/token-verifier';
+import { resolveSecurityOptions } from '../security.options';
+import { SecurityGuard } from './security.guard';
+
+let issuer: TestIssuer;
+let guard: SecurityGuard;
+class Handlers {
+  handle() {}
+}
+
+function rpc(context: unknown) {
+  const host = new ExecutionContextHost([{}, context], Handlers, Handlers.prototype.handle);
+  host.setType('rpc');
+  return host;
+}
+
+function natsContext(subject: string, token: string | undefined, storedAt: Date) {
+  const headers = natsHeaders();
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  const message = {
+    subject,
+    headers,
+    info: { timestampNanos: storedAt.getTime() * 1e6, deliveryCount: 1 },
+  } as unknown as JsMsg;
+  return rpc(new JetStreamContext(message));
+}
+
+function grpcContext(values: string[]) {
+  const metadata = new Metadata();
+  for (const value of values) metadata.add('authorization', value);
+  return rpc(metadata);
+}
+
+async function rpcCode(promise: Promise<unknown>): Promise<number | 'allowed'> {
+  try {
+    await promise;
+    return 'allowed';
+  } catch (error) {
+    if (!(error instanceof RpcException)) throw error;
+    return (error.getError() as { code: number }).code;
+  }
+}
+
+beforeAll(async () => {
+  issuer = await TestIssuer.create();
+  const options = resolveSecurityOptions({
+    issuer: issuer.url,
+    audience: 'users',
+    revocations: false,
+  });
+  const verifier = new TokenVerifier(
+    {
+      issuer: issuer.url,
+      algorithms: ALLOWED_ALGORITHMS,
+      clockToleranceSeconds: 30,
+      cacheSize: 100,
+    },
+    issuer.localKeys(),
+    new RevocationList(() => T0),
+  );
+  guard = new SecurityGuard(new Reflector(), verifier, new AbilityFactory([]), options, {
+    canActivate: () => true,
+  });
+});
+
+describe('SecurityGuard in NATS context', () => {
+  it('checks the token against the time the broker stored the message, not now', async () => {
+    // Expired an hour ago, but valid when the message was stored two hours ago.
+    const token = await issuer.serviceToken('auth', 'events', 'events:publish', {
+      iat: T0 - 7300,
+      exp: T0 - 3600,
+    });
+    expect(
+      await rpcCode(guard.canActivate(natsContext('auth.identity.registered', token, at(-7200)))),
+    ).toBe('allowed');
+  });
+
+  it('refuses a token that was already expired when the message was stored', async () => {
+    const token = await issuer.serviceToken('auth', 'events', 'events:publish', {
+      iat: T0 - 600,
+      exp: T0 - 300,
+    });
+    expect(
+      await rpcCode(guard.canActivate(natsContext('auth.identity.registered', token, at(0)))),
+    ).toBe(16);
+  });
+
+  it('refuses a publisher outside its subject prefix', async () => {
+    const token = await issuer.serviceToken('users', 'events', 'events:publish');
+    expect(await rpcCode(guard.canActivate(natsContext('auth.revocations', token, at(1))))).toBe(7);
+  });
+
+  it('refuses a subject nobody may publish', async () => {
+    const token = await issuer.serviceToken('auth', 'events', 'events:publish');
+    expect(await rpcCode(guard.canActivate(natsContext('evil.subject', token, at(1))))).toBe(7);
+  });
+});
+
+describe('SecurityGuard in gRPC context', () => {
+  it('refuses two authorization entries', async () => {
+    const token = await issuer.serviceToken('orders', 'users', '');
+    expect(
+      await rpcCode(guard.canActivate(grpcContext([`Bearer ${token}`, `Bearer ${token}`]))),
+    ).toBe(16);
+    expect(await rpcCode(guard.canActivate(grpcContext([`Bearer ${token}`])))).toBe('allowed');
+  });
+
+  it.each(['Basic abc', 'Bearer', 'bearer  x y', 'Token abc'])(
+    'refuses authorization %p',
+    async (value) => {
+      expect(await rpcCode(guard.canActivate(grpcContext([value])))).toBe(16);
+    },
+  );
+
+  it('denies an rpc context that is neither gRPC nor JetStream', async () => {
+    expect(await rpcCode(guard.canActivate(rpc({ authorization: 'x' })))).toBe(16);
+  });
+});

@@ -1,0 +1,156 @@
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { AccessTokenClaims, AllowedAlgorithm } from '../contract/access-token.claims';
+import { SecurityError } from '../security.error';
+import { principalFromClaims, validateClaims } from './claims.validator';
+import type { Principal } from './principal';
+import type { RevocationList } from './revocation-list';
+import { checkTokenHeader } from './token-header';
+import { VerificationCache, type VerifiedToken } from './verification-cache';
+
+export interface TokenVerifierConfig {
+  issuer: string;
+  algorithms: readonly AllowedAlgorithm[];
+  /** Leeway for exp, nbf and iat (seconds, at most 30). */
+  clockToleranceSeconds: number;
+  /** Verified tokens kept (LRU). 0 disables the cache. */
+  cacheSize: number;
+}
+
+export interface VerifyOptions {
+  /** The audience this verifier's caller is: a token must list it in `aud`. */
+  audience: string;
+  /** The instant the token must be valid at. Default now; for NATS, when the broker stored the message. */
+  currentDate?: Date;
+}
+
+const raw = new WeakMap<Principal, string>();
+
+/** The access token a principal was established from, e.g. to exchange it (RFC 8693). */
+export function accessTokenOf(principal: Principal): string | undefined {
+  return raw.get(principal);
+}
+
+function fromJoseError(error: unknown): SecurityError {
+  if (error instanceof SecurityError) return error;
+  if (error instanceof errors.JWTExpired) {
+    return new SecurityError('TOKEN_EXPIRED', 'access token expired');
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'iss') return new SecurityError('TOKEN_ISSUER_INVALID', 'wrong issuer');
+    if (error.claim === 'nbf') {
+      return new SecurityError('TOKEN_NOT_YET_VALID', 'access token is not valid yet');
+    }
+    return new SecurityError('TOKEN_CLAIM_INVALID', `claim ${error.claim} is invalid`);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new SecurityError('TOKEN_SIGNATURE_INVALID', 'access token signature is invalid');
+  }
+  if (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys
+  ) {
+    return new SecurityError('TOKEN_KEY_NOT_FOUND', 'no issuer key matches the token kid');
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+    return new SecurityError('TOKEN_ALG_NOT_ALLOWED', 'access token algorithm is not allowed');
+  }
+  if (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    !(error instanceof errors.JOSEError)
+  ) {
+    // The JWKS could not be fetched or parsed (network, timeout, bad document): not the caller's fault.
+    return new SecurityError('JWKS_UNAVAILABLE', 'issuer keys are unavailable', { cause: error });
+  }
+  return new SecurityError('TOKEN_MALFORMED', 'access token is invalid', { cause: error });
+}
+
+/**
+ * The one verifier behind every transport (HTTP via passport, gRPC and NATS via the guard).
+ * SPEC §3 / RFC 9068 §4 / RFC 8725: the header is checked first (alg allowlist, typ at+jwt, kid,
+ * no jku/jwk/x5u/x5c/crit), then jose verifies the signature with the issuer's key for that
+ * kid, the issuer, and exp/nbf; then every claim's type. A verified token is cached; expiry,
+ * not-before, audience and the deny-list are checked on every call, cache hit or not.
+ *
+ * @example
+ * const { principal } = await verifier.verify(token, { audience: 'orders' });
+ */
+export class TokenVerifier {
+  private readonly cache: VerificationCache;
+
+  constructor(
+    private readonly config: TokenVerifierConfig,
+    private readonly keys: JWTVerifyGetKey,
+    private readonly revocations: RevocationList,
+  ) {
+    this.cache = new VerificationCache(config.cacheSize);
+  }
+
+  async verify(token: string, options: VerifyOptions): Promise<VerifiedToken> {
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new SecurityError('TOKEN_MISSING', 'an access token is required');
+    }
+    const currentDate = options.currentDate ?? new Date();
+    let verified = this.cache.get(token);
+    if (!verified) {
+      verified = await this.verifyCold(token, currentDate);
+      this.cache.set(token, verified, this.config.clockToleranceSeconds);
+    }
+    this.checkTime(verified.claims, currentDate);
+    this.checkAudience(verified.claims, options.audience);
+    this.revocations.check(verified.claims);
+    return verified;
+  }
+
+  /** Cached verified tokens (for tests and metrics). */
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  private async verifyCold(token: string, currentDate: Date): Promise<VerifiedToken> {
+    checkTokenHeader(token, this.config.algorithms);
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys, {
+        issuer: this.config.issuer,
+        algorithms: [...this.config.algorithms],
+        typ: 'at+jwt',
+        currentDate,
+        clockTolerance: this.config.clockToleranceSeconds,
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
+      }));
+    } catch (error) {
+      throw fromJoseError(error);
+    }
+    const claims = validateClaims(payload);
+    const principal = principalFromClaims(claims);
+    raw.set(principal, token);
+    return { claims, principal };
+  }
+
+  /** exp and nbf (RFC 7519 §4.1.4-5) and a sane iat, each with the configured leeway. */
+  private checkTime(claims: AccessTokenClaims, currentDate: Date): void {
+    const now = currentDate.getTime() / 1000;
+    const leeway = this.config.clockToleranceSeconds;
+    if (claims.exp + leeway <= now) {
+      throw new SecurityError('TOKEN_EXPIRED', 'access token expired');
+    }
+    if (claims.nbf !== undefined && claims.nbf - leeway > now) {
+      throw new SecurityError('TOKEN_NOT_YET_VALID', 'access token is not valid yet');
+    }
+    if (claims.iat - leeway > now) {
+      throw new SecurityError('TOKEN_NOT_YET_VALID', 'access token is issued in the future');
+    }
+  }
+
+  /** RFC 9068 §4: the token must be meant for this resource server. */
+  private checkAudience(claims: AccessTokenClaims, audience: string): void {
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!audiences.includes(audience)) {
+      throw new SecurityError(
+        'TOKEN_AUDIENCE_INVALID',
+        'access token is not meant for this service',
+      );
+    }
+  }
+}
