@@ -12,14 +12,16 @@ import pg from 'pg';
 import infra from './lib/infra.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dataDir = path.join(root, '.data');
+// SUITE_DATA_DIR and the *_PORT overrides exist for the launcher's own test.
+const dataDir = path.resolve(process.env.SUITE_DATA_DIR ?? path.join(root, '.data'));
 const READY_TIMEOUT_MS = 60_000;
 const HOST = process.env.HOST ?? '127.0.0.1';
 
+const port = (name, fallback) => Number(process.env[name] ?? fallback);
 const SERVICES = [
-  { name: 'auth', port: 3001 },
-  { name: 'users', port: 3002, grpcPort: 50052 },
-  { name: 'orders', port: 3003, grpcPort: 50053 },
+  { name: 'auth', port: port('AUTH_PORT', 3001) },
+  { name: 'users', port: port('USERS_PORT', 3002), grpcPort: port('USERS_GRPC_PORT', 50052) },
+  { name: 'orders', port: port('ORDERS_PORT', 3003), grpcPort: port('ORDERS_GRPC_PORT', 50053) },
 ];
 
 const say = (message) => process.stdout.write(`[suite] ${message}\n`);
@@ -127,14 +129,14 @@ async function main() {
 
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
-    say('starting embedded PostgreSQL (.data/postgres)');
+    say(`starting embedded PostgreSQL (${path.relative(root, dataDir) || '.'}/postgres)`);
     const postgres = await infra.startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres') });
     cleanups.push(() => postgres.stop());
     adminUrl = postgres.url;
   }
   let natsUrl = process.env.NATS_URL;
   if (!natsUrl) {
-    say('starting nats-server with JetStream (.data/nats)');
+    say(`starting nats-server with JetStream (${path.relative(root, dataDir) || '.'}/nats)`);
     const nats = await infra.startNatsServer({ storeDir: path.join(dataDir, 'nats') });
     cleanups.push(() => nats.stop());
     natsUrl = nats.url;

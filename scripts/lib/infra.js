@@ -112,6 +112,7 @@ async function startEmbeddedPostgres(options = {}) {
   // enter the parent folder (mkdtemp makes it 0700).
   fs.mkdirSync(baseDir, { recursive: true });
   fs.chmodSync(baseDir, 0o755);
+  if (process.getuid?.() === 0) assertTraversableByOthers(baseDir);
   const databaseDir = path.join(baseDir, 'pgdata');
   const password = options.password ?? 'postgres';
   const log = [];
@@ -142,6 +143,19 @@ async function startEmbeddedPostgres(options = {}) {
       if (!persistent) fs.rmSync(baseDir, { recursive: true, force: true });
     },
   };
+}
+
+/** As root the server runs as `postgres`, which must be able to reach the data folder. */
+function assertTraversableByOthers(dir) {
+  for (let current = path.dirname(dir); ; current = path.dirname(current)) {
+    if ((fs.statSync(current).mode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as the postgres user, which cannot enter ${current}: ` +
+          `chmod o+x ${current}, or set DATABASE_URL to an existing PostgreSQL`,
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
 }
 
 /** Returns `url` with its database name replaced by `database`. */
