@@ -7,6 +7,8 @@ export const usersConfigSchema = baseConfigSchema
     GRPC_PORT: z.coerce.number().int().min(1).max(65535).default(50052),
     AUTH_ISSUER: z.url().default('http://localhost:3001'),
     ORDERS_GRPC_URL: z.string().default('127.0.0.1:50053'),
+    /** Deadline of calls to orders; past it DELETE /users/me answers 503 and deletes nothing. */
+    ORDERS_GRPC_DEADLINE_MS: z.coerce.number().int().min(50).max(30_000).default(2000),
     CLIENT_ID: z.string().default('users'),
     CLIENT_SECRET: z.string().optional(),
   })

@@ -1,12 +1,16 @@
-import { DatabaseModule, MessagingModule, PlatformModule } from '@app/platform';
-import { SecurityModule } from '@app/security';
+import { DatabaseModule, grpcClientOptions, MessagingModule, PlatformModule } from '@app/platform';
+import { SecurityModule, ServiceTokenClient, serviceTokenInterceptor } from '@app/security';
 import { DynamicModule, Module } from '@nestjs/common';
+import { ClientsModule } from '@nestjs/microservices';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { usersDataSourceOptions } from './database/users-data-source';
+import { ORDERS_GRPC_CLIENT } from './orders-client/orders-client.constants';
+import { OrdersGrpcClient } from './orders-client/orders.grpc.client';
 import { USERS_CONFIG, type UsersConfig } from './users.config';
 import { UserProfile } from './users/user-profile.entity';
 import { UsersEventsController } from './users/users.events.controller';
 import { UsersGrpcController } from './users/users.grpc.controller';
+import { UsersHttpController } from './users/users.http.controller';
 import { UsersPolicy } from './users/users.policy';
 import { UsersService } from './users/users.service';
 
@@ -37,9 +41,20 @@ export class UsersModule {
           policies: [UsersPolicy],
         }),
         TypeOrmModule.forFeature([UserProfile]),
+        ClientsModule.registerAsync([
+          {
+            name: ORDERS_GRPC_CLIENT,
+            inject: [ServiceTokenClient],
+            // SPEC §5: CountOpenOrders with a client-credentials token, scope orders:read.
+            useFactory: (tokens: ServiceTokenClient) =>
+              grpcClientOptions('orders.v1', 'orders/v1/orders.proto', config.ORDERS_GRPC_URL, [
+                serviceTokenInterceptor(tokens, 'orders', 'orders:read'),
+              ]),
+          },
+        ]),
       ],
-      controllers: [UsersEventsController, UsersGrpcController],
-      providers: [{ provide: USERS_CONFIG, useValue: config }, UsersService],
+      controllers: [UsersHttpController, UsersEventsController, UsersGrpcController],
+      providers: [{ provide: USERS_CONFIG, useValue: config }, UsersService, OrdersGrpcClient],
     };
   }
 }

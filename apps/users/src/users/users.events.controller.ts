@@ -2,8 +2,23 @@ import { JetStreamContext, SUBJECTS } from '@app/platform';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { IdentityRegisteredEvent } from './dto/identity-registered.event';
-import { UsersService } from './users.service';
+import { IdentityUpdatedEvent } from './dto/identity-updated.event';
+import { UsersService, type IdentityEventSource } from './users.service';
 
+function sourceOf(context: JetStreamContext): IdentityEventSource {
+  return {
+    // The transport refuses a message without Nats-Msg-Id before any handler runs.
+    messageId: context.getMessageId()!,
+    subject: context.getSubject(),
+    version: String(Math.floor(context.message.info.timestampNanos / 1000)),
+  };
+}
+
+/**
+ * auth's identity events (durable consumer users-identity, auth.identity.>). The global guard
+ * has checked each message's token (auth's client, events:publish, valid when stored) and the
+ * ValidationPipe its payload; a refused message is dead-lettered by the transport.
+ */
 @Controller()
 export class UsersEventsController {
   constructor(private readonly users: UsersService) {}
@@ -13,6 +28,14 @@ export class UsersEventsController {
     @Payload() event: IdentityRegisteredEvent,
     @Ctx() context: JetStreamContext,
   ) {
-    await this.users.createFromIdentity(context.getMessageId()!, context.getSubject(), event);
+    await this.users.createFromIdentity(sourceOf(context), event);
+  }
+
+  @EventPattern(SUBJECTS.IDENTITY_UPDATED)
+  async onIdentityUpdated(
+    @Payload() event: IdentityUpdatedEvent,
+    @Ctx() context: JetStreamContext,
+  ) {
+    await this.users.applyIdentityUpdate(sourceOf(context), event);
   }
 }

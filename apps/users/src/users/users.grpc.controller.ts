@@ -1,34 +1,40 @@
-import { ApiError } from '@app/platform';
-import { CheckPolicies, type AppAbility } from '@app/security';
-import { subject } from '@casl/ability';
+import {
+  authorize,
+  CheckPolicies,
+  CurrentAbility,
+  pickPermittedFields,
+  type AppAbility,
+} from '@app/security';
 import { Controller } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
-import { IsUUID } from 'class-validator';
+import { GrpcMethod, Payload } from '@nestjs/microservices';
+import { GetUserRequest } from './dto/get-user.request';
+import { profileSubject } from './profile-subject';
 import { UsersService } from './users.service';
 
-class GetUserRequest {
-  @IsUUID()
-  id!: string;
-}
-
-/** users.v1.UsersService (proto/users/v1/users.proto). */
+/**
+ * users.v1.UsersService (proto/users/v1/users.proto). The caller's own rights apply: a service
+ * token needs users:read; a token orders exchanged for a customer (RFC 8693) reads only that
+ * customer. Missing or bad token: UNAUTHENTICATED (guard); no right to read users at all:
+ * PERMISSION_DENIED; a user the caller may not see: NOT_FOUND, like one that does not exist.
+ */
 @Controller()
 export class UsersGrpcController {
   constructor(private readonly users: UsersService) {}
 
-  // A user the caller may not read is NOT_FOUND, like one that does not exist.
-  @CheckPolicies((ability: AppAbility, user: object) => ability.can('read', user))
+  @CheckPolicies((ability: AppAbility) => ability.can('read', 'User'))
   @GrpcMethod('UsersService', 'GetUser')
-  async getUser(request: GetUserRequest) {
-    const profile = await this.users.findById(request.id);
-    if (!profile) throw new ApiError(404, 'user not found');
-    return subject('User', {
-      id: profile.id,
-      email: profile.email,
-      displayName: profile.displayName,
-      locale: profile.locale,
-      region: profile.region,
-      roles: profile.roles,
-    });
+  async getUser(@Payload() request: GetUserRequest, @CurrentAbility() ability: AppAbility) {
+    const profile = profileSubject(await this.users.findById(request.id));
+    authorize(ability, 'read', profile);
+    const visible = pickPermittedFields(ability, profile!);
+    // Only the proto's fields; one the caller may not read goes out as its proto default.
+    return {
+      id: visible.id,
+      email: visible.email,
+      displayName: visible.displayName,
+      locale: visible.locale,
+      region: visible.region,
+      roles: visible.roles,
+    };
   }
 }

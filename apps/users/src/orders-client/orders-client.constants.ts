@@ -1,0 +1,1 @@
+export const ORDERS_GRPC_CLIENT = Symbol('ORDERS_GRPC_CLIENT');
