@@ -3,10 +3,13 @@ import {
   MESSAGE_HEADERS_PROVIDER,
   MessagingModule,
   PlatformModule,
+  RateLimitModule,
 } from '@app/platform';
+import { TokenVerifier } from '@app/security';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessTokenGuard } from './access/access-token.guard';
+import { ownTokenVerifier } from './access/own-token-verifier';
 import { EventTokenGuard } from './access/event-token.guard';
 import { RoleGuard } from './access/role.guard';
 import { AdminBootstrapService } from './admin/admin-bootstrap.service';
@@ -39,9 +42,6 @@ import { PrivateKeyJwtVerifier } from './oauth/private-key-jwt.verifier';
 import { RevocationHttpController } from './oauth/revocation.http.controller';
 import { TokenHttpController } from './oauth/token.http.controller';
 import { LIMIT_RULES, limitRules } from './rate-limit/limit-rules';
-import { MemoryRateLimitStore, RATE_LIMIT_STORE } from './rate-limit/rate-limit.store';
-import { RateLimiter } from './rate-limit/rate-limiter.service';
-import { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
 import { RevocationService } from './revocations/revocation.service';
 import { RefreshTokenFamily } from './sessions/refresh-token-family';
 import { SameSiteRequestGuard } from './sessions/same-site-request.guard';
@@ -76,6 +76,8 @@ export class AuthModule {
             { stream: 'USERS', durable: 'auth-users-deleted', filterSubject: 'users.deleted' },
           ],
         }),
+        // Shared by every replica when REDIS_URL is set (SPEC §7); the rules are in limit-rules.ts.
+        RateLimitModule.forRoot({ redisUrl: config.REDIS_URL, keyPrefix: 'auth:rl:', clock }),
       ],
       controllers: [
         IdentitiesHttpController,
@@ -98,18 +100,15 @@ export class AuthModule {
         },
         { provide: LIMIT_RULES, useValue: limitRules(config) },
         {
-          provide: RATE_LIMIT_STORE,
-          useFactory: () =>
-            config.REDIS_URL
-              ? new RedisRateLimitStore(config.REDIS_URL)
-              : new MemoryRateLimitStore(clock),
+          provide: TokenVerifier,
+          inject: [SigningKeyStore],
+          useFactory: (keys: SigningKeyStore) => ownTokenVerifier(keys, config),
         },
         { provide: APP_GUARD, useClass: AccessTokenGuard },
         { provide: APP_GUARD, useClass: EventTokenGuard },
         { provide: MESSAGE_HEADERS_PROVIDER, useExisting: EventTokenHeadersProvider },
         EventTokenHeadersProvider,
         AuditService,
-        RateLimiter,
         SigningKeyStore,
         KeyRotationScheduler,
         AccessTokenIssuer,

@@ -10,11 +10,33 @@ export const ordersConfigSchema = baseConfigSchema
     /** Deadline of calls to users; past it an order is refused with 503, nothing written. */
     USERS_GRPC_DEADLINE_MS: z.coerce.number().int().min(50).max(30_000).default(2000),
     CLIENT_ID: z.string().default('orders'),
+    /** Shared store of rate-limit counters (SPEC §7). Required in production. */
+    REDIS_URL: z.string().optional(),
+    /** Orders a user may place per window (429 with Retry-After past it). */
+    ORDERS_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(10),
+    ORDERS_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    /** GET /orders page size: `limit` defaults to this ... */
+    ORDERS_PAGE_SIZE_DEFAULT: z.coerce.number().int().min(1).max(100).default(20),
+    /** ... and is capped here. */
+    ORDERS_PAGE_SIZE_MAX: z.coerce.number().int().min(1).max(500).default(100),
+    /** How long an Idempotency-Key is remembered per user (replays after it place a new order). */
+    IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(24 * 3600),
     CLIENT_SECRET: z.string().optional(),
   })
-  .superRefine((config, ctx) =>
-    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } }),
-  );
+  .superRefine((config, ctx) => {
+    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } });
+    if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'is required in production: rate limits must be shared by every replica',
+      });
+    }
+  });
 
 export type OrdersConfig = z.infer<typeof ordersConfigSchema>;
 

@@ -1,10 +1,23 @@
-import { DatabaseModule, grpcClientOptions, MessagingModule, PlatformModule } from '@app/platform';
+import {
+  DatabaseModule,
+  grpcClientOptions,
+  MessagingModule,
+  PlatformModule,
+  RateLimitModule,
+  SUBJECTS,
+} from '@app/platform';
 import { SecurityModule, ServiceTokenClient, serviceTokenInterceptor } from '@app/security';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClientsModule } from '@nestjs/microservices';
 import { CatalogHttpController } from './catalog/catalog.http.controller';
 import { ordersDataSourceOptions } from './database/orders-data-source';
 import { ORDERS_CONFIG, type OrdersConfig } from './orders.config';
+import { OrdersEventsController } from './orders/orders.events.controller';
+import { OrdersGrpcController } from './orders/orders.grpc.controller';
+import { OrdersHttpController } from './orders/orders.http.controller';
+import { OrdersPolicy } from './orders/orders.policy';
+import { OrdersService } from './orders/orders.service';
+import { OrderRateLimiter } from './rate-limit/order-rate-limiter';
 import { USERS_GRPC_CLIENT } from './users-client/users-client.constants';
 import { UsersGrpcClient } from './users-client/users.grpc.client';
 
@@ -22,11 +35,21 @@ export class OrdersModule {
           user: config.NATS_USER,
           password: config.NATS_PASSWORD,
           ownStreams: ['ORDERS'],
-          consumers: [],
+          consumers: [
+            // users.deleted → anonymize the customer's orders; shared by every orders replica.
+            {
+              stream: 'USERS',
+              durable: 'orders-users-deleted',
+              filterSubject: SUBJECTS.USER_DELETED,
+            },
+          ],
         }),
+        // Shared by every replica through Redis (SPEC §7); in-process without REDIS_URL.
+        RateLimitModule.forRoot({ redisUrl: config.REDIS_URL, keyPrefix: 'orders:rl:' }),
         SecurityModule.forRoot({
           issuer: config.AUTH_ISSUER,
           audience: 'orders',
+          policies: [OrdersPolicy],
           client: config.CLIENT_SECRET
             ? { id: config.CLIENT_ID, secret: config.CLIENT_SECRET }
             : undefined,
@@ -43,8 +66,18 @@ export class OrdersModule {
           },
         ]),
       ],
-      controllers: [CatalogHttpController],
-      providers: [{ provide: ORDERS_CONFIG, useValue: config }, UsersGrpcClient],
+      controllers: [
+        CatalogHttpController,
+        OrdersHttpController,
+        OrdersGrpcController,
+        OrdersEventsController,
+      ],
+      providers: [
+        { provide: ORDERS_CONFIG, useValue: config },
+        OrderRateLimiter,
+        UsersGrpcClient,
+        OrdersService,
+      ],
       exports: [UsersGrpcClient],
     };
   }

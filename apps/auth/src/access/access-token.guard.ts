@@ -1,10 +1,11 @@
 import { ApiError, Public } from '@app/platform';
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { TokenVerifier } from '@app/security';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { RevocationService } from '../revocations/revocation.service';
-import { AccessTokenVerifier } from '../tokens/access-token.verifier';
+import { CLOCK, type Clock } from '../common/clock';
 import { AUTH_AUDIENCE } from '../tokens/token.constants';
 import type { AuthenticatedRequest } from './principal.decorator';
 
@@ -13,17 +14,18 @@ const challenge = (error?: string) =>
 
 /**
  * auth's own resource-server guard, global (APP_GUARD): every HTTP route needs a valid user
- * token for audience "auth" unless it is @Public(). The same rules as `@app/security`'s
- * verifier, with revocation read from auth's own tables instead of the broadcast.
- * TODO(lead): swap for @app/security's guard once it is published, keeping the audience.
+ * token for audience "auth" unless it is @Public(). Tokens are verified by `@app/security`'s
+ * TokenVerifier (see own-token-verifier.ts); revocation is read from auth's own tables, which
+ * are the source of the broadcast, so it holds on this replica without waiting for NATS.
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly verifier: AccessTokenVerifier,
+    private readonly verifier: TokenVerifier,
     private readonly revocations: RevocationService,
     private readonly audit: AuditService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -43,7 +45,10 @@ export class AccessTokenGuard implements CanActivate {
       });
     }
     try {
-      const claims = await this.verifier.verify(match[1], { audience: AUTH_AUDIENCE });
+      const { claims } = await this.verifier.verify(match[1], {
+        audience: AUTH_AUDIENCE,
+        currentDate: new Date(this.clock.now()),
+      });
       if (await this.revocations.isRevoked(claims)) throw new Error('revoked');
       request.principal = claims;
       return true;

@@ -1,9 +1,8 @@
-import { Public } from '@app/platform';
+import { assertAllowed, Public, RateLimiter } from '@app/platform';
 import { Body, Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
-import { RateLimiter } from '../rate-limit/rate-limiter.service';
 import { RegisterDto } from './dto/register.dto';
 import { IdentitiesService } from './identities.service';
 
@@ -22,7 +21,7 @@ export class IdentitiesHttpController {
   @Header('Cache-Control', 'no-store')
   @ApiCreatedResponse({ description: '{id, email}' })
   async register(@Body() body: RegisterDto, @Req() request: FastifyRequest) {
-    await this.limiter.consume(this.rules.registerIp, request.ip);
+    assertAllowed(await this.limiter.consume(request.ip, this.rules.registerIp));
     return this.identities.register(body);
   }
 }

@@ -1,4 +1,4 @@
-import { ApiError } from '@app/platform';
+import { ApiError, assertAllowed, RateLimiter } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -8,7 +8,6 @@ import { returnedRows } from '../common/sql';
 import { Identity } from '../identities/identity.entity';
 import { KeyEncryption } from '../keys/key-encryption';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
-import { RateLimiter } from '../rate-limit/rate-limiter.service';
 import { matchTotpStep } from './totp';
 
 const CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -56,7 +55,7 @@ export class MfaChallengeService {
     if (!challenge || challenge.used_at || challenge.expires_at.getTime() <= this.clock.now()) {
       throw refused();
     }
-    await this.limiter.assertBelow(this.rules.mfaAccount, challenge.identity_id);
+    assertAllowed(await this.limiter.check(challenge.identity_id, this.rules.mfaAccount));
     const identity = await this.dataSource.transaction(async (manager) => {
       const accepted = await this.acceptCode(manager, challenge.identity_id, code);
       if (!accepted) {
@@ -77,14 +76,14 @@ export class MfaChallengeService {
       return used.length === 1 ? accepted : null;
     });
     if (!identity) {
-      await this.limiter.recordFailure(this.rules.mfaAccount, challenge.identity_id);
+      await this.limiter.consume(challenge.identity_id, this.rules.mfaAccount);
       this.audit.record('login_mfa', 'failure', {
         userId: challenge.identity_id,
         reason: 'bad_code',
       });
       throw refused();
     }
-    await this.limiter.clear(this.rules.mfaAccount, challenge.identity_id);
+    await this.limiter.reset(challenge.identity_id, this.rules.mfaAccount);
     return identity;
   }
 

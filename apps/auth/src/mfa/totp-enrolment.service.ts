@@ -1,11 +1,10 @@
-import { ApiError } from '@app/platform';
+import { ApiError, assertAllowed, RateLimiter } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Identity } from '../identities/identity.entity';
 import { KeyEncryption } from '../keys/key-encryption';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
-import { RateLimiter } from '../rate-limit/rate-limiter.service';
 import { MfaChallengeService } from './mfa-challenge.service';
 import { newTotpSecret, totpUri } from './totp';
 
@@ -36,7 +35,7 @@ export class TotpEnrolmentService {
   }
 
   async confirm(userId: string, code: string): Promise<void> {
-    await this.limiter.assertBelow(this.rules.mfaAccount, userId);
+    assertAllowed(await this.limiter.check(userId, this.rules.mfaAccount));
     const confirmed = await this.dataSource.transaction(async (manager) => {
       const identity = await this.challenges.acceptCode(manager, userId, code, true);
       if (!identity) return false;
@@ -48,7 +47,7 @@ export class TotpEnrolmentService {
       return true;
     });
     if (!confirmed) {
-      await this.limiter.recordFailure(this.rules.mfaAccount, userId);
+      await this.limiter.consume(userId, this.rules.mfaAccount);
       this.audit.record('mfa_enrolment', 'failure', { userId, reason: 'bad_code' });
       throw new ApiError(400, 'invalid code');
     }

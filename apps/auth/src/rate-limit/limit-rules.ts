@@ -1,5 +1,5 @@
 import type { AuthConfig } from '../auth.config';
-import type { LimitRule } from './rate-limiter.service';
+import type { RateLimitRule } from '@app/platform';
 
 /** The configured limits of SPEC §4 (defaults: 5 per account, 100 per IP per 15 min). */
 export function limitRules(config: AuthConfig) {
@@ -24,7 +24,7 @@ export function limitRules(config: AuthConfig) {
       max: config.MFA_MAX_FAILURES,
       windowSeconds: config.MFA_WINDOW_SECONDS,
     },
-  } satisfies Record<string, LimitRule>;
+  } satisfies Record<string, RateLimitRule>;
 }
 
 export type LimitRules = ReturnType<typeof limitRules>;

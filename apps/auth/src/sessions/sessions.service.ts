@@ -1,4 +1,4 @@
-import { ApiError } from '@app/platform';
+import { ApiError, assertAllowed, RateLimiter } from '@app/platform';
 import type { AccessTokenClaims } from '@app/security';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
@@ -8,7 +8,6 @@ import type { Identity } from '../identities/identity.entity';
 import { PasswordHasher } from '../identities/password-hasher';
 import { MfaChallengeService } from '../mfa/mfa-challenge.service';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
-import { RateLimiter } from '../rate-limit/rate-limiter.service';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import { RefreshTokenFamily, type IssuedRefreshToken } from './refresh-token-family';
 
@@ -39,13 +38,13 @@ export class SessionsService {
 
   async login(email: string, password: string, ip: string): Promise<LoginOutcome> {
     const account = normalizeEmail(email);
-    await this.limiter.consume(this.rules.loginIp, ip);
-    await this.limiter.assertBelow(this.rules.loginAccount, account);
+    assertAllowed(await this.limiter.consume(ip, this.rules.loginIp));
+    assertAllowed(await this.limiter.check(account, this.rules.loginAccount));
     const identity = await this.identities.findByEmail(account);
     // Unknown accounts verify against a dummy hash: same work, same answer, same time.
     const valid = await this.hasher.verify(identity?.passwordHash, password);
     if (!valid || !identity || identity.disabled) {
-      await this.limiter.recordFailure(this.rules.loginAccount, account);
+      await this.limiter.consume(account, this.rules.loginAccount);
       this.audit.record('login', 'failure', {
         userId: identity?.id,
         ip,
@@ -53,7 +52,7 @@ export class SessionsService {
       });
       throw loginFailed();
     }
-    await this.limiter.clear(this.rules.loginAccount, account);
+    await this.limiter.reset(account, this.rules.loginAccount);
     if (this.hasher.needsRehash(identity.passwordHash))
       await this.identities.rehash(identity, password);
     if (identity.totpSecret) {
@@ -99,9 +98,9 @@ export class SessionsService {
     const identity = await this.identities.findById(principal.sub);
     if (!identity) throw new ApiError(401, 'unknown user');
     // Guessing through this endpoint counts against the same per-account limit as login.
-    await this.limiter.assertBelow(this.rules.loginAccount, identity.email);
+    assertAllowed(await this.limiter.check(identity.email, this.rules.loginAccount));
     if (!(await this.hasher.verify(identity.passwordHash, currentPassword))) {
-      await this.limiter.recordFailure(this.rules.loginAccount, identity.email);
+      await this.limiter.consume(identity.email, this.rules.loginAccount);
       this.audit.record('password_change', 'failure', {
         userId: identity.id,
         reason: 'bad_password',

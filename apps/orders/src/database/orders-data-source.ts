@@ -1,9 +1,13 @@
 import { serviceDataSourceOptions } from '@app/platform';
+import { IdempotencyKey } from '../orders/idempotency-key.entity';
+import { OrderItem } from '../orders/order-item.entity';
+import { Order } from '../orders/order.entity';
 import { Initial1764057600000 } from './migrations/1764057600000-initial';
+import { Orders1764403200000 } from './migrations/1764403200000-orders';
 
 /** Entities and migrations of the orders database, listed explicitly (no globs: they break in dist/). */
-export const ORDERS_ENTITIES = [];
-export const ORDERS_MIGRATIONS = [Initial1764057600000];
+export const ORDERS_ENTITIES = [Order, OrderItem, IdempotencyKey];
+export const ORDERS_MIGRATIONS = [Initial1764057600000, Orders1764403200000];
 
 export function ordersDataSourceOptions(url: string) {
   return {

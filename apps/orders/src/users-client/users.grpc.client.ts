@@ -37,11 +37,18 @@ export class UsersGrpcClient implements OnModuleInit {
     this.stub = this.client.getService<UsersServiceStub>('UsersService');
   }
 
-  /** The user, or null when users answers NOT_FOUND. Users unreachable: a 503 ApiError. */
-  async getUser(id: string): Promise<UserView | null> {
+  /**
+   * The user, or null when users answers NOT_FOUND. Users unreachable or slower than
+   * USERS_GRPC_DEADLINE_MS: a 503 ApiError. With `token` (a token exchanged for a customer)
+   * the call carries it and users applies that customer's rights; without, orders' own
+   * client-credentials token (the interceptor adds it).
+   */
+  async getUser(id: string, options: { token?: string } = {}): Promise<UserView | null> {
     const deadline = new Date(Date.now() + this.config.USERS_GRPC_DEADLINE_MS);
+    const metadata = new Metadata();
+    if (options.token) metadata.set('authorization', `Bearer ${options.token}`);
     try {
-      return await firstValueFrom(this.stub.getUser({ id }, new Metadata(), { deadline }));
+      return await firstValueFrom(this.stub.getUser({ id }, metadata, { deadline }));
     } catch (error) {
       const code = (error as { code?: number }).code;
       if (code === GRPC_STATUS.NOT_FOUND) return null;
