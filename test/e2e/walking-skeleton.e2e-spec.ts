@@ -57,6 +57,31 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
     ).resolves.toBeNull();
   });
 
+  it('sends security headers on every response of every service, and no X-Powered-By', async () => {
+    for (const url of [
+      `${suite.authUrl}/health/live`,
+      `${suite.usersUrl}/nope`,
+      `${suite.ordersUrl}/catalog`,
+    ]) {
+      const response = await fetch(url);
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(response.headers.get('strict-transport-security')).toBe(
+        'max-age=31536000; includeSubDomains',
+      );
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('allows no cross-origin caller when no origin is configured', async () => {
+    const response = await fetch(`${suite.ordersUrl}/catalog`, {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('serves the public catalog from orders', async () => {
     const response = await fetch(`${suite.ordersUrl}/catalog`);
     expect(response.status).toBe(200);

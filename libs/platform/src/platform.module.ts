@@ -1,8 +1,7 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
-import { RpcRequestContextInterceptor } from './grpc/rpc-request-context.interceptor';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
 import { RequestContextMiddleware } from './http/request-context.middleware';
@@ -36,7 +35,6 @@ export class PlatformModule implements NestModule {
         { provide: MetricsService, useValue: metrics },
         ReadinessService,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        { provide: APP_INTERCEPTOR, useClass: RpcRequestContextInterceptor },
       ],
       exports: [PLATFORM_OPTIONS, MetricsService, ReadinessService],
     };
