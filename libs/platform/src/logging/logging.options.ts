@@ -18,8 +18,9 @@ export function requestIdFor(req: IncomingMessage, res?: ServerResponse): string
 }
 
 /**
- * Paths pino replaces with "[REDACTED]". Tokens, passwords, secrets and cookies never reach
- * a log line, wherever they sit in a logged object.
+ * Paths pino replaces with "[REDACTED]". Tokens, passwords, secrets and cookies never reach a
+ * log line at the top level or one level down, where anything this code logs puts them (request
+ * bodies are never logged). Deeper wildcards made every request's child logger measurably slower.
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -48,7 +49,7 @@ export const REDACTED_PATHS = [
     'code',
     'authorization',
     'cookie',
-  ].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+  ].flatMap((key) => [key, `*.${key}`]),
 ];
 
 export function loggingOptions(serviceName: string, level: string): Params {
