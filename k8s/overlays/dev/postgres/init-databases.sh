@@ -2,7 +2,7 @@
 # Creates one database and one login role per service (SPEC §1: each service owns its
 # own database; no service reads another's tables). Run once by the postgres image's
 # entrypoint (/docker-entrypoint-initdb.d) on an empty data directory, so changing a
-# password later is done with ALTER ROLE (deploy/DEPLOYMENT.md), not by editing .env alone.
+# password later is done with ALTER ROLE (README.md, Deployment), not by editing .env alone.
 #
 # Passwords come from the environment and reach psql as variables (:'pw' quotes them),
 # never interpolated into SQL text.
