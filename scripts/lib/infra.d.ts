@@ -15,5 +15,9 @@ export function startEmbeddedPostgres(options?: {
   dataDir?: string;
   password?: string;
 }): Promise<RunningServer>;
+export function spawnEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+}): Promise<RunningServer>;
 export function withDatabase(url: string, database: string): string;
 export const NATS_INSTALL_HINT: string;

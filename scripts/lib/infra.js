@@ -158,6 +158,42 @@ function assertTraversableByOthers(dir) {
   }
 }
 
+/**
+ * startEmbeddedPostgres in a child process (postgres-process.mjs), usable from jest specs.
+ * Resolves once it accepts connections; `stop()` shuts it down and keeps `dataDir`.
+ */
+async function spawnEmbeddedPostgres({ dataDir, port }) {
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, 'postgres-process.mjs'), dataDir, String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const match = /^ready (\S+)$/m.exec(output);
+      if (match) resolve(match[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) =>
+      reject(new Error(`embedded PostgreSQL exited with ${code}: ${output}`)),
+    );
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    url,
+    port,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /** Returns `url` with its database name replaced by `database`. */
 function withDatabase(url, database) {
   const parsed = new URL(url);
@@ -170,6 +206,7 @@ module.exports = {
   waitForPort,
   startNatsServer,
   startEmbeddedPostgres,
+  spawnEmbeddedPostgres,
   withDatabase,
   NATS_INSTALL_HINT,
 };
