@@ -75,6 +75,26 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
     }
   });
 
+  it('refuses a body over the size limit with 413 and the JSON error shape, before any handler', async () => {
+    const response = await fetch(`${suite.authUrl}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: 'big@example.com',
+        password: 'x'.repeat(100_000),
+        displayName: 'Big',
+      }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'PAYLOAD_TOO_LARGE',
+        message: expect.any(String),
+        requestId: expect.any(String),
+      },
+    });
+  });
+
   it('allows no cross-origin caller when no origin is configured', async () => {
     const response = await fetch(`${suite.ordersUrl}/catalog`, {
       headers: { origin: 'https://evil.example' },
