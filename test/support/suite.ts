@@ -14,6 +14,7 @@ import { createUsersApp } from '../../apps/users/src/users.app';
 import { loadUsersConfig } from '../../apps/users/src/users.config';
 import { freePort } from '../../scripts/lib/infra';
 import { createTestDatabase, startTestNats } from './test-infra';
+export { eventually } from './eventually';
 
 export interface RunningSuite {
   authUrl: string;
@@ -116,20 +117,5 @@ export async function startSuite(): Promise<RunningSuite> {
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-/** Polls `probe` until it returns a truthy value. */
-export async function eventually<T>(
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 10_000,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -3,6 +3,7 @@ import { credentials, loadPackageDefinition, Metadata, type ServiceError } from 
 import { loadSync } from '@grpc/proto-loader';
 import { headers as natsHeaders, type NatsConnection, type PubAck } from 'nats';
 import { randomUUID } from 'node:crypto';
+export { eventually } from '../../../../test/support/eventually';
 
 export interface HttpResult<T = Record<string, unknown>> {
   status: number;
@@ -81,19 +82,6 @@ export async function publishEvent(
     .jetstream()
     .publish(subject, Buffer.from(JSON.stringify(payload)), { msgID: messageId, headers });
   return Object.assign(ack, { messageId });
-}
-
-export async function eventually<T>(
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The claims of a compact JWS, unverified (the fake users server verified it already). */

@@ -23,6 +23,7 @@ import { createTestDatabase, startTestNats } from '../../../../test/support/test
 import { usersDataSource } from '../../src/database/users-data-source';
 import { createUsersApp } from '../../src/users.app';
 import { loadUsersConfig } from '../../src/users.config';
+export { eventually } from '../../../../test/support/eventually';
 
 /** The AUTH stream's de-duplication window in these specs: short, so a test can redeliver an id. */
 export const TEST_DUPLICATE_WINDOW_MS = 300;
@@ -295,19 +296,6 @@ export async function publish(
 /** auth's event-publishing token. */
 export const authEventsToken = (issuer: TestIssuer) =>
   issuer.serviceToken('auth', 'events', 'events:publish');
-
-export async function eventually<T>(
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 export const decodeJwt = (token: string) =>
   JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;

@@ -13,14 +13,7 @@ import { loadConfig } from '../config/load-config';
 import { MessagingModule } from '../messaging/messaging.module';
 import { PlatformModule } from '../platform.module';
 import { DatabaseModule } from './database.module';
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { eventually } from '../../../../test/support/eventually';
 
 describe('readiness follows the database', () => {
   let dataDir: string;

@@ -24,6 +24,7 @@ import { InboxService } from './inbox.service';
 import { JetStreamContext } from './jetstream.context';
 import { MessagingModule } from './messaging.module';
 import { OutboxService } from './outbox.service';
+import { eventually } from '../../../../test/support/eventually';
 
 class CreateMessagingTables1764000000000 {
   name = 'CreateMessagingTables1764000000000';
@@ -60,14 +61,6 @@ class ProbeEventsController {
   @EventPattern('orders.cancelled')
   onCancelled(@Payload() event: { reason: string }) {
     if (event.reason === 'refuse') throw new ApiError(403, 'publisher may not send this');
-  }
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
