@@ -1,0 +1,100 @@
+import {
+  decodeJwt,
+  postJson,
+  refreshCookieOf,
+  startAuthTestApp,
+  STRONG_PASSWORD,
+  type AuthTestApp,
+} from './support/auth-test-app';
+import { AuthEventsListener } from './support/nats-listener';
+import { login, refresh, registerAndLogin, revocationEvents } from './support/users';
+
+// POST /auth/password (README "Endpoints": 204; other sessions and all older access tokens
+// revoked). IdentitiesService.changePassword keeps the refresh family of the session that made
+// the change (its sid); every other family ends, and a `sub` revocation covers every access
+// token issued before it, the caller's included.
+let auth: AuthTestApp;
+let events: AuthEventsListener;
+
+beforeAll(async () => {
+  auth = await startAuthTestApp('auth_password');
+  events = await AuthEventsListener.start(auth.config.NATS_URL);
+});
+afterAll(async () => {
+  await events?.close();
+  await auth?.close();
+});
+
+const NEW_PASSWORD = 'a completely new passphrase 9';
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const changePassword = (token: string, currentPassword: string, newPassword: string) =>
+  postJson(`${auth.url}/auth/password`, { currentPassword, newPassword }, bearer(token));
+const loginStatus = async (email: string, password: string) =>
+  (await postJson(`${auth.url}/auth/login`, { email, password })).status;
+/** 400 once auth's guard accepted the token (the body is invalid), 401 when it refused it. */
+const acceptedByAuth = async (token: string) => {
+  const response = await postJson(`${auth.url}/auth/password`, {}, bearer(token));
+  expect([400, 401]).toContain(response.status);
+  return response.status === 400;
+};
+
+describe('password change', () => {
+  it('ends every other session, keeps the current one, revokes older tokens and swaps the password', async () => {
+    const current = await registerAndLogin(auth, 'pw');
+    const other = await login(auth, current.email, STRONG_PASSWORD);
+    const third = await login(auth, current.email, STRONG_PASSWORD);
+    const iat = Number(decodeJwt(current.accessToken).payload.iat);
+
+    const response = await changePassword(current.accessToken, STRONG_PASSWORD, NEW_PASSWORD);
+    expect(response.status).toBe(204);
+
+    // Every other session: its refresh cookie and its access token are dead.
+    for (const session of [other, third]) {
+      expect((await refresh(auth, session.refreshToken)).status).toBe(401);
+      expect(await acceptedByAuth(session.accessToken)).toBe(false);
+    }
+    // The current session goes on: its refresh cookie still refreshes, and the access token it
+    // gets is accepted. Its own pre-change access token is covered by the sub revocation.
+    expect(await acceptedByAuth(current.accessToken)).toBe(false);
+    const refreshed = await refresh(auth, current.refreshToken);
+    expect(refreshed.status).toBe(200);
+    const { accessToken } = (await refreshed.json()) as { accessToken: string };
+    expect(decodeJwt(accessToken).payload.sid).toBe(decodeJwt(current.accessToken).payload.sid);
+    expect(await acceptedByAuth(accessToken)).toBe(true);
+    expect((await refresh(auth, refreshCookieOf(refreshed)!)).status).toBe(200);
+
+    const revocation = await events.waitFor(
+      'auth.revocations',
+      (p) => p.type === 'sub' && p.sub === current.id,
+    );
+    expect(Number(revocation.payload.at)).toBeGreaterThan(iat);
+    expect(revocation.authorization).toMatch(/^Bearer \S+$/);
+
+    expect(await loginStatus(current.email, STRONG_PASSWORD)).toBe(401);
+    expect(await loginStatus(current.email, NEW_PASSWORD)).toBe(200);
+  });
+
+  it('with a wrong current password answers 4xx and changes nothing', async () => {
+    const user = await registerAndLogin(auth, 'pw-wrong');
+    const other = await login(auth, user.email, STRONG_PASSWORD);
+    const outboxBefore = await revocationEvents(auth);
+
+    const response = await changePassword(user.accessToken, 'not my password at all', NEW_PASSWORD);
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(response.status).toBe(403);
+
+    // Nothing revoked: no event written for this user, both sessions and tokens still work.
+    const outboxAfter = await revocationEvents(auth);
+    expect(outboxAfter.filter((event) => event.sub === user.id)).toEqual([]);
+    expect(outboxAfter).toHaveLength(outboxBefore.length);
+    expect(await acceptedByAuth(user.accessToken)).toBe(true);
+    expect(await acceptedByAuth(other.accessToken)).toBe(true);
+    expect((await refresh(auth, other.refreshToken)).status).toBe(200);
+    expect((await refresh(auth, user.refreshToken)).status).toBe(200);
+    // The password is unchanged.
+    expect(await loginStatus(user.email, NEW_PASSWORD)).toBe(401);
+    expect(await loginStatus(user.email, STRONG_PASSWORD)).toBe(200);
+    expect(events.received.filter((m) => m.payload.sub === user.id)).toEqual([]);
+  });
+});
