@@ -11,7 +11,18 @@ import {
   SecurityModule,
   type AppAbility,
 } from '@app/security';
-import { grpcServerOptions, protoDir, protoFile } from '@app/platform';
+import {
+  createServiceApp,
+  DatabaseModule,
+  grpcServerOptions,
+  loadConfig,
+  baseConfigSchema,
+  MessagingModule,
+  PlatformModule,
+  protoDir,
+  protoFile,
+} from '@app/platform';
+import infra from '../scripts/lib/infra';
 import { subject } from '@casl/ability';
 import {
   Controller,
@@ -89,6 +100,37 @@ class BenchModule {
         }),
       ],
       controllers,
+    };
+  }
+}
+
+/**
+ * The same routes in a service built exactly like users and orders (`createServiceApp`: JSON
+ * request logs, request ids, security headers, metrics, validation, database and NATS modules).
+ * SPEC's target is stated for "one of the services", so this is the ratio the target applies to;
+ * the bare Nest app above shows the cost of authentication alone.
+ */
+@Module({})
+class BenchServiceModule {
+  static forRoot(issuer: string, databaseUrl: string, natsUrl: string): DynamicModule {
+    return {
+      module: BenchServiceModule,
+      imports: [
+        PlatformModule.forRoot({ serviceName: 'bench', logLevel: 'warn' }),
+        DatabaseModule.forRoot({
+          url: databaseUrl,
+          entities: [],
+          migrations: [],
+          applicationName: 'bench',
+        }),
+        MessagingModule.forRoot({
+          serviceName: 'bench',
+          url: natsUrl,
+          ownStreams: [],
+          consumers: [],
+        }),
+        BenchModule.forRoot(issuer, [BenchHttpController]),
+      ],
     };
   }
 }
@@ -186,7 +228,9 @@ async function main() {
   const userToken = await sign(userClaims);
   const serviceToken = await sign({ sub: 'orders', client_id: 'orders', scope: 'bench:read' });
   process.stdout.write('signing tokens for the cold case...\n');
-  const coldTokens = await Promise.all(Array.from({ length: 12_000 }, () => sign(userClaims)));
+  const coldTokens = await Promise.all(
+    Array.from({ length: 6000 * ROUNDS }, () => sign(userClaims)),
+  );
 
   const app = await NestFactory.create<NestFastifyApplication>(
     BenchModule.forRoot(issuer, [BenchHttpController]),
@@ -195,6 +239,26 @@ async function main() {
   );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = await app.getUrl();
+
+  const postgres = await infra.startEmbeddedPostgres();
+  const nats = await infra.startNatsServer();
+  const serviceConfig = loadConfig(baseConfigSchema, {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(await infra.freePort()),
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: postgres.url,
+    NATS_URL: nats.url,
+  });
+  const service = await createServiceApp({
+    serviceName: 'bench',
+    module: BenchServiceModule.forRoot(issuer, postgres.url, nats.url),
+    config: serviceConfig,
+    openApi: { title: 'bench', description: 'bench' },
+    quiet: true,
+  });
+  await service.listen({ port: serviceConfig.PORT, host: '127.0.0.1' });
+  const serviceBase = `http://127.0.0.1:${serviceConfig.PORT}`;
 
   const grpcApps: INestMicroservice[] = [];
   const grpcTargets: string[] = [];
@@ -221,6 +285,7 @@ async function main() {
   };
   // Warm-up: JIT, the JWKS fetch, the verification cache.
   await load('http', `${base}/secure/item`, [userToken]);
+  await load('http', `${serviceBase}/secure/item`, [userToken]);
   for (let round = 0; round < ROUNDS; round++) {
     await run('http open (public route)', 'http', `${base}/open/item`, []);
     await run('http auth + CASL, warm cache', 'http', `${base}/secure/item`, [userToken]);
@@ -230,6 +295,8 @@ async function main() {
       `${base}/secure/item`,
       coldTokens.slice(round * 6000, (round + 1) * 6000),
     );
+    await run('service open (public route)', 'http', `${serviceBase}/open/item`, []);
+    await run('service auth + CASL, warm cache', 'http', `${serviceBase}/secure/item`, [userToken]);
     await run('grpc open', 'grpc', grpcTargets[0], []);
     await run('grpc auth + scope, warm cache', 'grpc', grpcTargets[1], [serviceToken]);
   }
@@ -246,7 +313,8 @@ async function main() {
       `concurrency ${CONCURRENCY}, ${ROUNDS} x ${SECONDS} s per case, ES256`,
       ...lines,
       '',
-      `ratio http warm / open:  ${(rps('http auth + CASL, warm cache') / open).toFixed(2)}x  (target >= 0.90)`,
+      `ratio service warm / open: ${(rps('service auth + CASL, warm cache') / rps('service open (public route)')).toFixed(2)}x  (target >= 0.90; the service pipeline of users and orders)`,
+      `ratio http warm / open:  ${(rps('http auth + CASL, warm cache') / open).toFixed(2)}x  (bare Nest app: authentication alone)`,
       `ratio http cold / open:  ${(rps('http auth + CASL, cold (new token per request)') / open).toFixed(2)}x`,
       `ratio grpc auth / open:  ${(rps('grpc auth + scope, warm cache') / grpcOpen).toFixed(2)}x`,
       '',
@@ -254,6 +322,9 @@ async function main() {
   );
   const failures = Object.values(totals).reduce((sum, t) => sum + t.failed, 0);
   await app.close();
+  await service.close();
+  await nats.stop();
+  await postgres.stop();
   for (const micro of grpcApps) await micro.close();
   jwksServer.close();
   process.exit(failures > 0 ? 1 : 0);
