@@ -35,10 +35,10 @@ import { NestFactory } from '@nestjs/core';
 import { GrpcMethod, type MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -136,12 +136,16 @@ class BenchServiceModule {
 }
 
 // The load generator: N keep-alive clients in a loop for `seconds`; counts completed requests.
+// It runs in its own process (input on stdin, result on stdout), so the CPU time measured for
+// this process is the servers' alone.
 const LOAD = `
-const { parentPort, workerData } = require('node:worker_threads');
+let input = '';
+process.stdin.on('data', (chunk) => (input += chunk));
+process.stdin.on('end', () => main(JSON.parse(input)));
+async function main(workerData) {
 const { kind, target, tokens, seconds, concurrency, proto, protoDir } = workerData;
 let next = 0;
 const token = () => (tokens.length ? tokens[next++ % tokens.length] : undefined);
-async function main() {
   let done = 0, failed = 0;
   const until = Date.now() + seconds * 1000;
   if (kind === 'http') {
@@ -171,16 +175,32 @@ async function main() {
     await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < until) await one(); }));
     client.close();
   }
-  parentPort.postMessage({ done, failed });
+  process.stdout.write(JSON.stringify({ done, failed }));
 }
-main();
 `;
 
-function load(kind: 'http' | 'grpc', target: string, tokens: string[]) {
-  return new Promise<{ done: number; failed: number }>((resolve, reject) => {
-    const worker = new Worker(LOAD, {
-      eval: true,
-      workerData: {
+interface LoadResult {
+  done: number;
+  failed: number;
+  /** CPU time of this process (the servers) while the load ran, in microseconds. */
+  cpuMicros: number;
+}
+
+function load(kind: 'http' | 'grpc', target: string, tokens: string[]): Promise<LoadResult> {
+  return new Promise<LoadResult>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', LOAD], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let output = '';
+    const before = process.cpuUsage();
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const used = process.cpuUsage(before);
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      const { done, failed } = JSON.parse(output) as { done: number; failed: number };
+      resolve({ done, failed, cpuMicros: used.user + used.system });
+    });
+    child.stdin.end(
+      JSON.stringify({
         kind,
         target,
         tokens,
@@ -188,10 +208,8 @@ function load(kind: 'http' | 'grpc', target: string, tokens: string[]) {
         concurrency: CONCURRENCY,
         proto: protoFile('users/v1/users.proto'),
         protoDir: protoDir(),
-      },
-    });
-    worker.once('message', resolve);
-    worker.once('error', reject);
+      }),
+    );
   });
 }
 
@@ -276,12 +294,13 @@ async function main() {
     grpcTargets.push(`127.0.0.1:${port}`);
   }
 
-  const totals: Record<string, { done: number; failed: number }> = {};
+  const totals: Record<string, LoadResult> = {};
   const run = async (name: string, kind: 'http' | 'grpc', target: string, tokens: string[]) => {
     const result = await load(kind, target, tokens);
-    const total = (totals[name] ??= { done: 0, failed: 0 });
+    const total = (totals[name] ??= { done: 0, failed: 0, cpuMicros: 0 });
     total.done += result.done;
     total.failed += result.failed;
+    total.cpuMicros += result.cpuMicros;
   };
   // Warm-up: JIT, the JWKS fetch, the verification cache.
   await load('http', `${base}/secure/item`, [userToken]);
@@ -302,21 +321,25 @@ async function main() {
   }
 
   const rps = (name: string) => totals[name].done / (SECONDS * ROUNDS);
+  // Server CPU per request: steadier than req/s on a shared 2-core machine (the load generator
+  // runs in another process and is not counted).
+  const cpu = (name: string) => totals[name].cpuMicros / Math.max(1, totals[name].done);
   const lines = Object.entries(totals).map(
     ([name, t]) =>
-      `${name.padEnd(50)} ${rps(name).toFixed(0).padStart(7)} req/s${t.failed ? `  (${t.failed} failed)` : ''}`,
+      `${name.padEnd(48)} ${rps(name).toFixed(0).padStart(7)} req/s ${cpu(name).toFixed(0).padStart(5)} µs CPU/req` +
+      (t.failed ? `  (${t.failed} failed)` : ''),
   );
-  const open = rps('http open (public route)');
-  const grpcOpen = rps('grpc open');
+  const ratio = (auth: string, open: string) =>
+    `${(rps(auth) / rps(open)).toFixed(2)}x req/s, ${(cpu(open) / cpu(auth)).toFixed(2)}x requests per CPU second`;
   process.stdout.write(
     [
       `concurrency ${CONCURRENCY}, ${ROUNDS} x ${SECONDS} s per case, ES256`,
       ...lines,
       '',
-      `ratio service warm / open: ${(rps('service auth + CASL, warm cache') / rps('service open (public route)')).toFixed(2)}x  (target >= 0.90; the service pipeline of users and orders)`,
-      `ratio http warm / open:  ${(rps('http auth + CASL, warm cache') / open).toFixed(2)}x  (bare Nest app: authentication alone)`,
-      `ratio http cold / open:  ${(rps('http auth + CASL, cold (new token per request)') / open).toFixed(2)}x`,
-      `ratio grpc auth / open:  ${(rps('grpc auth + scope, warm cache') / grpcOpen).toFixed(2)}x`,
+      `ratio service warm / open: ${ratio('service auth + CASL, warm cache', 'service open (public route)')}  (target >= 0.90; the service pipeline of users and orders)`,
+      `ratio http warm / open:    ${ratio('http auth + CASL, warm cache', 'http open (public route)')}  (bare Nest app: authentication alone)`,
+      `ratio http cold / open:    ${ratio('http auth + CASL, cold (new token per request)', 'http open (public route)')}`,
+      `ratio grpc auth / open:    ${ratio('grpc auth + scope, warm cache', 'grpc open')}`,
       '',
     ].join('\n'),
   );

@@ -1,8 +1,7 @@
 import { MESSAGE_HEADERS_PROVIDER, NatsConnectionService } from '@app/platform';
 import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { AbilityFactory } from './casl/policy';
-import { PoliciesInterceptor } from './guards/policies.interceptor';
 import { SecurityGuard } from './guards/security.guard';
 import { HTTP_AUTHENTICATOR, HTTP_STRATEGY, SECURITY_OPTIONS } from './security.constants';
 import {
@@ -107,7 +106,6 @@ function securityProviders(): Provider[] {
     },
     { provide: HTTP_AUTHENTICATOR, inject: [HTTP_STRATEGY], useFactory: () => new http.Guard() },
     { provide: APP_GUARD, useClass: SecurityGuard },
-    { provide: APP_INTERCEPTOR, useClass: PoliciesInterceptor },
   ];
 }
 

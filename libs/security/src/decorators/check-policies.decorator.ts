@@ -1,18 +1,8 @@
-import { Reflector } from '@nestjs/core';
-import type { AppAbility } from '../casl/policy';
+import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { PoliciesInterceptor } from '../guards/policies.interceptor';
+import { checksSubject, POLICY_HANDLERS, type PolicyHandler } from './policy-handlers';
 
-/**
- * A policy check. One parameter: checked by the guard before the handler runs. Two
- * parameters: checked against the object the handler returns (a loaded entity), and a refusal
- * is NOT_FOUND (404), so a caller who may not see an object cannot learn it exists.
- */
-export type PolicyHandler =
-  | ((ability: AppAbility) => boolean)
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | ((ability: AppAbility, subject: any) => boolean);
-
-/** @internal metadata of `@CheckPolicies` */
-export const POLICY_HANDLERS = Reflector.createDecorator<PolicyHandler[]>();
+export type { PolicyHandler } from './policy-handlers';
 
 /**
  * CASL checks of a route, gRPC method or NATS handler (class and method lists add up).
@@ -26,10 +16,8 @@ export function CheckPolicies(...handlers: PolicyHandler[]): MethodDecorator & C
   if (handlers.length === 0 || !handlers.every((h) => typeof h === 'function')) {
     throw new TypeError('@CheckPolicies: give one or more functions');
   }
-  return POLICY_HANDLERS(handlers);
-}
-
-/** Whether a policy handler is checked against the handler's result rather than up front. */
-export function checksSubject(handler: PolicyHandler): boolean {
-  return handler.length >= 2;
+  // Only routes that check their result get the interceptor: a global one would cost every
+  // request of the service (Nest binds each interceptor call to an AsyncResource).
+  if (!handlers.some(checksSubject)) return POLICY_HANDLERS(handlers);
+  return applyDecorators(POLICY_HANDLERS(handlers), UseInterceptors(PoliciesInterceptor));
 }

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { map, type Observable } from 'rxjs';
-import { checksSubject, POLICY_HANDLERS } from '../decorators/check-policies.decorator';
+import { checksSubject, POLICY_HANDLERS } from '../decorators/policy-handlers';
 import { SecurityError } from '../security.error';
 import { toEdgeError } from '../transport/edge-error';
 import { transportOf } from '../transport/transport-of';

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AbilityFactory } from '../casl/policy';
-import { checksSubject, POLICY_HANDLERS } from '../decorators/check-policies.decorator';
+import { checksSubject, POLICY_HANDLERS } from '../decorators/policy-handlers';
 import { RECENT_AUTH_MAX_AGE } from '../decorators/require-recent-auth.decorator';
 import { REQUIRED_SCOPES } from '../decorators/scopes.decorator';
 import { HTTP_AUTHENTICATOR, SECURITY_OPTIONS } from '../security.constants';
