@@ -77,7 +77,10 @@ export class SecurityGuard implements CanActivate {
         // Exactly one authorization entry: two would let a proxy and the service disagree.
         const token = values.length === 1 ? bearerToken(values[0]) : undefined;
         if (!token) throw new SecurityError('TOKEN_MISSING', 'an access token is required');
-        return (await this.verifier.verify(token, { audience: this.options.audience })).principal;
+        const options = { audience: this.options.audience };
+        return (
+          this.verifier.verifyCached(token, options) ?? (await this.verifier.verify(token, options))
+        ).principal;
       }
       case 'nats':
         return this.authenticateMessage(context.switchToRpc().getContext<JetStreamContext>());

@@ -87,15 +87,33 @@ export class TokenVerifier {
   }
 
   async verify(token: string, options: VerifyOptions): Promise<VerifiedToken> {
+    const cached = this.verifyCached(token, options);
+    if (cached) return cached;
+    const currentDate = options.currentDate ?? new Date();
+    const verified = await this.verifyCold(token, currentDate);
+    this.cache.set(token, verified, this.config.clockToleranceSeconds);
+    return this.checkUse(verified, options, currentDate);
+  }
+
+  /**
+   * The same decision as `verify` for a token whose signature was already verified, without a
+   * promise (the HTTP edge answers a warm request synchronously); undefined on a cache miss.
+   * Time, audience and the deny-list are checked on every call.
+   */
+  verifyCached(token: string, options: VerifyOptions): VerifiedToken | undefined {
     if (typeof token !== 'string' || token.length === 0) {
       throw new SecurityError('TOKEN_MISSING', 'an access token is required');
     }
-    const currentDate = options.currentDate ?? new Date();
-    let verified = this.cache.get(token);
-    if (!verified) {
-      verified = await this.verifyCold(token, currentDate);
-      this.cache.set(token, verified, this.config.clockToleranceSeconds);
-    }
+    const verified = this.cache.get(token);
+    if (!verified) return undefined;
+    return this.checkUse(verified, options, options.currentDate ?? new Date());
+  }
+
+  private checkUse(
+    verified: VerifiedToken,
+    options: VerifyOptions,
+    currentDate: Date,
+  ): VerifiedToken {
     this.checkTime(verified.claims, currentDate);
     this.checkAudience(verified.claims, options.audience);
     this.revocations.check(verified.claims);

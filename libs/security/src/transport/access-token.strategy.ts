@@ -40,14 +40,20 @@ class VerifierBackedJwtStrategy extends JwtStrategy {
       this.fail(new SecurityError('TOKEN_MISSING', 'an access token is required'), 401);
       return;
     }
-    this.verifier.verify(token, { audience: this.audience }).then(
-      ({ principal }) =>
-        this.verifyCallback(principal, (error, user) =>
-          error ? this.error(error as Error) : this.success(user as Principal),
-        ),
-      (error: unknown) =>
-        error instanceof SecurityError ? this.fail(error, 401) : this.error(error as Error),
-    );
+    const accept = ({ principal }: { principal: Principal }) =>
+      this.verifyCallback(principal, (error, user) =>
+        error ? this.error(error as Error) : this.success(user as Principal),
+      );
+    const refuse = (error: unknown) =>
+      error instanceof SecurityError ? this.fail(error, 401) : this.error(error as Error);
+    let cached;
+    try {
+      cached = this.verifier.verifyCached(token, { audience: this.audience });
+    } catch (error) {
+      return refuse(error);
+    }
+    if (cached) return accept(cached);
+    this.verifier.verify(token, { audience: this.audience }).then(accept, refuse);
   }
 }
 
