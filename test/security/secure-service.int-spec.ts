@@ -23,6 +23,7 @@ import { freePort } from '../../scripts/lib/infra';
 import { createTestDatabase, startTestNats } from '../support/test-infra';
 import { applied, InventoryModule, ITEMS } from './support/inventory.service';
 import { T0, TestIssuer } from './support/test-issuer';
+import { eventually } from '../support/eventually';
 
 let issuer: TestIssuer;
 let database: { url: string; drop(): Promise<void> };
@@ -95,16 +96,6 @@ async function publish(subject: string, payload: object, token?: string, message
     .jetstream()
     .publish(subject, Buffer.from(JSON.stringify(payload)), { msgID: messageId, headers });
   return messageId;
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function deadLetter(messageId: string) {
@@ -424,6 +415,7 @@ describe('revocation', () => {
     await eventually(
       async () => ((await http('/items/me', { token })).status === 401 ? true : undefined),
       1000,
+      25,
     );
     expect(Date.now() - started).toBeLessThan(1000);
     expect((await grpcCall(token, aliceItem.id)).code).toBe(16);

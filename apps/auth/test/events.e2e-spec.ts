@@ -14,6 +14,7 @@ import {
   type AuthTestApp,
 } from './support/auth-test-app';
 import { login, registerAndLogin } from './support/users';
+import { eventually } from '../../../test/support/eventually';
 
 // Black-box checks of what auth puts on NATS and what it accepts from it (SPEC §5), on a real
 // nats-server and PostgreSQL.
@@ -70,14 +71,6 @@ async function publishUserDeleted(userId: string, token?: string) {
     msgID: randomUUID(),
   });
 }
-
-const eventually = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
 
 const identityExists = async (id: string) =>
   (await auth.db.query('SELECT 1 FROM identities WHERE id = $1', [id])).length === 1;

@@ -72,6 +72,7 @@ async function startHarness(prefix: string, leadSeconds: number): Promise<Harnes
       await eventually(
         () => (tick = ticks.find((t) => t.startedAt >= since)) !== undefined,
         INTERVAL_S * 100 + 10 * SECOND,
+        50,
         'a scheduled rotation tick',
       );
       return tick!.result;

@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from 'nats';
+import { eventually } from '../../../../test/support/eventually';
 
 export interface ReceivedMessage {
   subject: string;
@@ -51,14 +52,4 @@ export class AuthEventsListener {
   }
 }
 
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually };
