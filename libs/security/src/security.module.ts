@@ -104,7 +104,8 @@ function securityProviders(): Provider[] {
       useFactory: (verifier: TokenVerifier, options: ResolvedSecurityOptions) =>
         new http.Strategy(verifier, options.audience),
     },
-    { provide: HTTP_AUTHENTICATOR, inject: [HTTP_STRATEGY], useFactory: () => new http.Guard() },
+    // Depends on the strategy so that it is registered with passport before the first request.
+    { provide: HTTP_AUTHENTICATOR, inject: [HTTP_STRATEGY], useFactory: () => http.authenticator },
     { provide: APP_GUARD, useClass: SecurityGuard },
   ];
 }

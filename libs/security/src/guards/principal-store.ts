@@ -8,25 +8,29 @@ interface Authenticated {
 }
 
 /**
- * The principal of the call in progress, keyed by the transport's per-call object (the HTTP
- * request, the gRPC Metadata, the JetStreamContext), so nothing is shared between calls.
+ * The principal of the call in progress, kept on the transport's per-call object (the HTTP
+ * request, the gRPC Metadata, the JetStreamContext), so nothing is shared between calls. The
+ * key is a symbol private to this module: no caller input and no other code can set it. (A
+ * property rather than a WeakMap entry: a WeakMap keyed by short-lived objects costs every
+ * garbage collection ephemeron work.)
  */
-const store = new WeakMap<object, Authenticated>();
+const AUTHENTICATED = Symbol('authenticated caller');
 
-function keyOf(context: ExecutionContext): object | undefined {
-  const key: unknown =
+type Carrier = { [AUTHENTICATED]?: Authenticated };
+
+function carrierOf(context: ExecutionContext): Carrier | undefined {
+  const carrier: unknown =
     context.getType() === 'http'
       ? context.switchToHttp().getRequest()
       : context.switchToRpc().getContext();
-  return typeof key === 'object' && key !== null ? key : undefined;
+  return typeof carrier === 'object' && carrier !== null ? (carrier as Carrier) : undefined;
 }
 
 export function rememberPrincipal(context: ExecutionContext, value: Authenticated): void {
-  const key = keyOf(context);
-  if (key) store.set(key, value);
+  const carrier = carrierOf(context);
+  if (carrier) carrier[AUTHENTICATED] = value;
 }
 
 export function authenticatedOf(context: ExecutionContext): Authenticated | undefined {
-  const key = keyOf(context);
-  return key ? store.get(key) : undefined;
+  return carrierOf(context)?.[AUTHENTICATED];
 }

@@ -41,9 +41,10 @@ function grpcContext(values: string[]) {
   return rpc(metadata);
 }
 
-async function rpcCode(promise: Promise<unknown>): Promise<number | 'allowed'> {
+/** The guard's decision as a gRPC status code; it may decide synchronously (a cached token). */
+async function rpcCode(decide: () => boolean | Promise<boolean>): Promise<number | 'allowed'> {
   try {
-    await promise;
+    await decide();
     return 'allowed';
   } catch (error) {
     if (!(error instanceof RpcException)) throw error;
@@ -69,7 +70,9 @@ beforeAll(async () => {
     new RevocationList(() => T0),
   );
   guard = new SecurityGuard(new Reflector(), verifier, new AbilityFactory([]), options, {
-    canActivate: () => true,
+    authenticate: () => {
+      throw new Error('these tests have no HTTP context');
+    },
   });
 });
 
@@ -81,7 +84,9 @@ describe('SecurityGuard in NATS context', () => {
       exp: T0 - 3600,
     });
     expect(
-      await rpcCode(guard.canActivate(natsContext('auth.identity.registered', token, at(-7200)))),
+      await rpcCode(() =>
+        guard.canActivate(natsContext('auth.identity.registered', token, at(-7200))),
+      ),
     ).toBe('allowed');
   });
 
@@ -91,18 +96,22 @@ describe('SecurityGuard in NATS context', () => {
       exp: T0 - 300,
     });
     expect(
-      await rpcCode(guard.canActivate(natsContext('auth.identity.registered', token, at(0)))),
+      await rpcCode(() => guard.canActivate(natsContext('auth.identity.registered', token, at(0)))),
     ).toBe(16);
   });
 
   it('refuses a publisher outside its subject prefix', async () => {
     const token = await issuer.serviceToken('users', 'events', 'events:publish');
-    expect(await rpcCode(guard.canActivate(natsContext('auth.revocations', token, at(1))))).toBe(7);
+    expect(
+      await rpcCode(() => guard.canActivate(natsContext('auth.revocations', token, at(1)))),
+    ).toBe(7);
   });
 
   it('refuses a subject nobody may publish', async () => {
     const token = await issuer.serviceToken('auth', 'events', 'events:publish');
-    expect(await rpcCode(guard.canActivate(natsContext('evil.subject', token, at(1))))).toBe(7);
+    expect(await rpcCode(() => guard.canActivate(natsContext('evil.subject', token, at(1))))).toBe(
+      7,
+    );
   });
 });
 
@@ -110,19 +119,21 @@ describe('SecurityGuard in gRPC context', () => {
   it('refuses two authorization entries', async () => {
     const token = await issuer.serviceToken('orders', 'users', '');
     expect(
-      await rpcCode(guard.canActivate(grpcContext([`Bearer ${token}`, `Bearer ${token}`]))),
+      await rpcCode(() => guard.canActivate(grpcContext([`Bearer ${token}`, `Bearer ${token}`]))),
     ).toBe(16);
-    expect(await rpcCode(guard.canActivate(grpcContext([`Bearer ${token}`])))).toBe('allowed');
+    expect(await rpcCode(() => guard.canActivate(grpcContext([`Bearer ${token}`])))).toBe(
+      'allowed',
+    );
   });
 
   it.each(['Basic abc', 'Bearer', 'bearer  x y', 'Token abc'])(
     'refuses authorization %p',
     async (value) => {
-      expect(await rpcCode(guard.canActivate(grpcContext([value])))).toBe(16);
+      expect(await rpcCode(() => guard.canActivate(grpcContext([value])))).toBe(16);
     },
   );
 
   it('denies an rpc context that is neither gRPC nor JetStream', async () => {
-    expect(await rpcCode(guard.canActivate(rpc({ authorization: 'x' })))).toBe(16);
+    expect(await rpcCode(() => guard.canActivate(rpc({ authorization: 'x' })))).toBe(16);
   });
 });

@@ -13,7 +13,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AbilityFactory } from '../casl/policy';
+import { AbilityFactory, type AppAbility } from '../casl/policy';
 import { checksSubject, POLICY_HANDLERS } from '../decorators/policy-handlers';
 import { RECENT_AUTH_MAX_AGE } from '../decorators/require-recent-auth.decorator';
 import { REQUIRED_SCOPES } from '../decorators/scopes.decorator';
@@ -22,55 +22,114 @@ import { SecurityError } from '../security.error';
 import type { ResolvedSecurityOptions } from '../security.options';
 import type { Principal } from '../token/principal';
 import { TokenVerifier } from '../token/token-verifier';
+import type { HttpAuthenticator } from '../transport/access-token.strategy';
 import { toEdgeError } from '../transport/edge-error';
 import { bearerToken, transportOf, type Transport } from '../transport/transport-of';
 import { rememberPrincipal } from './principal-store';
 
-type Targets = [
-  ReturnType<ExecutionContext['getHandler']>,
-  ReturnType<ExecutionContext['getClass']>,
-];
+type Handler = ReturnType<ExecutionContext['getHandler']>;
+type ControllerClass = ReturnType<ExecutionContext['getClass']>;
+
+/** What a route's decorators ask for, read once per handler rather than on every call. */
+interface RouteRules {
+  readonly isPublic: boolean;
+  readonly scopes: readonly string[];
+  readonly recentAuthMaxAge: number | undefined;
+  /** One-parameter `@CheckPolicies` handlers, checked before the handler runs. */
+  readonly policies: readonly ((ability: AppAbility) => boolean)[];
+}
 
 /**
  * The global guard (APP_GUARD): every HTTP route, gRPC method and NATS handler is denied
  * unless it is `@Public()` or the caller presents a valid access token and passes the
- * handler's `@Scopes`, `@RequireRecentAuth` and `@CheckPolicies`.
+ * handler's `@Scopes`, `@RequireRecentAuth` and `@CheckPolicies`. A token seen before is
+ * decided synchronously (no promise); a new one waits for its signature check.
  */
 @Injectable()
 export class SecurityGuard implements CanActivate {
   private readonly logger = new Logger('Security');
+  private readonly rules = new WeakMap<ControllerClass, WeakMap<Handler, RouteRules>>();
 
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
     private readonly abilities: AbilityFactory,
     @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
-    @Inject(HTTP_AUTHENTICATOR) private readonly http: CanActivate,
+    @Inject(HTTP_AUTHENTICATOR) private readonly http: HttpAuthenticator,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets: Targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride(Public, targets)) return true;
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const rules = this.rulesOf(context.getClass(), context.getHandler());
+    if (rules.isPublic) return true;
     const transport = transportOf(context);
     try {
-      const principal = await this.authenticate(context, transport);
-      const ability = () => this.abilities.for(principal);
-      rememberPrincipal(context, { principal, ability });
-      this.authorize(targets, principal, ability);
-      return true;
-    } catch (error) {
-      if (error instanceof SecurityError) {
-        this.logger.debug({ code: error.code, transport }, 'request refused');
+      const principal = this.authenticate(context, transport);
+      if (principal instanceof Promise) {
+        return principal.then(
+          (verified) => this.admit(context, transport, rules, verified),
+          (error: unknown) => {
+            throw this.refusal(error, transport);
+          },
+        );
       }
-      throw toEdgeError(error, transport, this.options.audience);
+      return this.admit(context, transport, rules, principal);
+    } catch (error) {
+      throw this.refusal(error, transport);
     }
   }
 
-  private async authenticate(context: ExecutionContext, transport: Transport): Promise<Principal> {
+  private admit(
+    context: ExecutionContext,
+    transport: Transport,
+    rules: RouteRules,
+    principal: Principal,
+  ): true {
+    const ability = () => this.abilities.for(principal);
+    rememberPrincipal(context, { principal, ability });
+    try {
+      this.authorize(rules, principal, ability);
+    } catch (error) {
+      throw this.refusal(error, transport);
+    }
+    return true;
+  }
+
+  private refusal(error: unknown, transport: Transport): unknown {
+    if (error instanceof SecurityError) {
+      this.logger.debug({ code: error.code, transport }, 'request refused');
+    }
+    return toEdgeError(error, transport, this.options.audience);
+  }
+
+  private rulesOf(controller: ControllerClass, handler: Handler): RouteRules {
+    let byHandler = this.rules.get(controller);
+    if (!byHandler) this.rules.set(controller, (byHandler = new WeakMap()));
+    let rules = byHandler.get(handler);
+    if (!rules) {
+      const targets = [handler, controller];
+      rules = Object.freeze({
+        isPublic: this.reflector.getAllAndOverride(Public, targets) === true,
+        scopes: Object.freeze([...(this.reflector.getAllAndMerge(REQUIRED_SCOPES, targets) ?? [])]),
+        recentAuthMaxAge: this.reflector.getAllAndOverride(RECENT_AUTH_MAX_AGE, targets),
+        policies: Object.freeze(
+          (this.reflector.getAllAndMerge(POLICY_HANDLERS, targets) ?? []).filter(
+            (policy) => !checksSubject(policy),
+          ) as ((ability: AppAbility) => boolean)[],
+        ),
+      });
+      byHandler.set(handler, rules);
+    }
+    return rules;
+  }
+
+  private authenticate(
+    context: ExecutionContext,
+    transport: Transport,
+  ): Principal | Promise<Principal> {
     switch (transport) {
       case 'http': {
-        await this.http.canActivate(context);
-        return context.switchToHttp().getRequest<{ user: Principal }>().user;
+        const http = context.switchToHttp();
+        return this.http.authenticate(http.getRequest<object>(), http.getResponse<object>());
       }
       case 'grpc': {
         const values = context.switchToRpc().getContext<Metadata>().get('authorization');
@@ -78,9 +137,9 @@ export class SecurityGuard implements CanActivate {
         const token = values.length === 1 ? bearerToken(values[0]) : undefined;
         if (!token) throw new SecurityError('TOKEN_MISSING', 'an access token is required');
         const options = { audience: this.options.audience };
-        return (
-          this.verifier.verifyCached(token, options) ?? (await this.verifier.verify(token, options))
-        ).principal;
+        const cached = this.verifier.verifyCached(token, options);
+        if (cached) return cached.principal;
+        return this.verifier.verify(token, options).then(({ principal }) => principal);
       }
       case 'nats':
         return this.authenticateMessage(context.switchToRpc().getContext<JetStreamContext>());
@@ -118,24 +177,20 @@ export class SecurityGuard implements CanActivate {
   }
 
   private authorize(
-    targets: Targets,
+    rules: RouteRules,
     principal: Principal,
     ability: () => ReturnType<AbilityFactory['for']>,
   ): void {
-    const scopes = this.reflector.getAllAndMerge(REQUIRED_SCOPES, targets) ?? [];
-    const missing = scopes.filter((scope) => !principal.scopes.includes(scope));
+    const missing = rules.scopes.filter((scope) => !principal.scopes.includes(scope));
     if (missing.length > 0) {
       throw new SecurityError('INSUFFICIENT_SCOPE', `scope ${missing.join(' ')} is required`, {
         scopes: missing,
       });
     }
-    const maxAge = this.reflector.getAllAndOverride(RECENT_AUTH_MAX_AGE, targets);
-    if (maxAge !== undefined) this.checkRecentAuth(principal, maxAge);
-    const policies = this.reflector.getAllAndMerge(POLICY_HANDLERS, targets) ?? [];
-    for (const policy of policies) {
-      if (!checksSubject(policy) && !(policy as (a: unknown) => boolean)(ability())) {
-        throw new SecurityError('FORBIDDEN', 'not allowed');
-      }
+    if (rules.recentAuthMaxAge !== undefined)
+      this.checkRecentAuth(principal, rules.recentAuthMaxAge);
+    for (const policy of rules.policies) {
+      if (!policy(ability())) throw new SecurityError('FORBIDDEN', 'not allowed');
     }
   }
 

@@ -1,11 +1,9 @@
-import { AuthGuard, PassportStrategy } from '@nestjs/passport';
-import type { CanActivate, ExecutionContext, Type } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { SecurityError } from '../security.error';
 import type { Principal } from '../token/principal';
 import type { TokenVerifier } from '../token/token-verifier';
-
-type Done = (error: unknown, user?: unknown) => void;
 
 /**
  * passport-jwt at the HTTP edge, with ONE verifier deciding. passport-jwt's own verification
@@ -13,15 +11,19 @@ type Done = (error: unknown, user?: unknown) => void;
  * passport-jwt's `fromAuthHeaderAsBearerToken` extractor (the Authorization header only,
  * never a query string or body) and hands it to the same `TokenVerifier` the gRPC and NATS
  * guards use, so a rule holds on every transport or on none.
+ *
+ * The strategy reports `success` itself rather than through a `validate()` callback: the
+ * verifier already checked everything a `validate()` would, and @nestjs/passport's callback
+ * is async, which would cost every request a promise. A token whose signature was verified
+ * before is answered synchronously (time, audience and deny-list still checked).
  */
 class VerifierBackedJwtStrategy extends JwtStrategy {
   private readonly extract = ExtractJwt.fromAuthHeaderAsBearerToken();
-  private readonly verifyCallback: (principal: Principal, done: Done) => void;
 
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly audience: string,
-    verify: (principal: Principal, done: Done) => void,
+    verify: (...args: unknown[]) => void,
   ) {
     super(
       {
@@ -31,7 +33,6 @@ class VerifierBackedJwtStrategy extends JwtStrategy {
       },
       verify,
     );
-    this.verifyCallback = verify;
   }
 
   override authenticate(request: Parameters<JwtStrategy['authenticate']>[0]): void {
@@ -40,10 +41,6 @@ class VerifierBackedJwtStrategy extends JwtStrategy {
       this.fail(new SecurityError('TOKEN_MISSING', 'an access token is required'), 401);
       return;
     }
-    const accept = ({ principal }: { principal: Principal }) =>
-      this.verifyCallback(principal, (error, user) =>
-        error ? this.error(error as Error) : this.success(user as Principal),
-      );
     const refuse = (error: unknown) =>
       error instanceof SecurityError ? this.fail(error, 401) : this.error(error as Error);
     let cached;
@@ -52,41 +49,74 @@ class VerifierBackedJwtStrategy extends JwtStrategy {
     } catch (error) {
       return refuse(error);
     }
-    if (cached) return accept(cached);
-    this.verifier.verify(token, { audience: this.audience }).then(accept, refuse);
+    if (cached) return this.success(cached.principal);
+    this.verifier
+      .verify(token, { audience: this.audience })
+      .then(({ principal }) => this.success(principal), refuse);
   }
+}
+
+/** Authenticates one HTTP request; a value when passport finished synchronously, else a promise. */
+export interface HttpAuthenticator {
+  authenticate(request: object, response: object): Principal | Promise<Principal>;
+}
+
+type Outcome = { principal: Principal } | { error: unknown };
+
+/**
+ * Runs `passport.authenticate` with this module's strategy. Unlike @nestjs/passport's
+ * `AuthGuard` (two awaits and a promise per request), it returns the principal directly when
+ * the strategy decided synchronously, which is the case for every token seen before.
+ */
+class PassportAuthenticator implements HttpAuthenticator {
+  constructor(private readonly strategyName: string) {}
+
+  authenticate(request: object, response: object): Principal | Promise<Principal> {
+    let outcome: Outcome | undefined;
+    let settle: ((outcome: Outcome) => void) | undefined;
+    const finish = (result: Outcome) => (settle ? settle(result) : (outcome = result));
+    const middleware = passport.authenticate(
+      this.strategyName,
+      { session: false },
+      (error: unknown, user: Principal | false, info: unknown) =>
+        finish(error ? { error } : user ? { principal: user } : { error: refusal(info) }),
+    ) as (request: object, response: object, next: (error?: unknown) => void) => void;
+    // `next` is only called by strategies that pass or redirect; this one never does.
+    middleware(request, response, (error) => finish({ error: error ?? refusal(undefined) }));
+    if (outcome) return unwrap(outcome);
+    return new Promise<Outcome>((resolve) => (settle = resolve)).then(unwrap);
+  }
+}
+
+function refusal(info: unknown): SecurityError {
+  return info instanceof SecurityError
+    ? info
+    : new SecurityError('TOKEN_MISSING', 'an access token is required');
+}
+
+function unwrap(outcome: Outcome): Principal {
+  if ('error' in outcome) throw outcome.error;
+  return outcome.principal;
 }
 
 let instances = 0;
 
 /**
- * A passport strategy and the matching `AuthGuard` for one `SecurityModule`. Passport keeps
- * strategies in one global registry by name, so each module gets its own name: two services
- * (or a test with two apps) in one process never verify with each other's audience.
+ * A passport strategy (registered through @nestjs/passport's `PassportStrategy`) and the
+ * authenticator that runs it, for one `SecurityModule`. Passport keeps strategies in one
+ * global registry by name, so each module gets its own name: two services (or a test with two
+ * apps) in one process never verify with each other's audience.
  */
 export function createHttpAuthentication(): {
   Strategy: new (verifier: TokenVerifier, audience: string) => object;
-  Guard: Type<CanActivate>;
+  authenticator: HttpAuthenticator;
 } {
   const name = `access-token#${++instances}`;
 
   class AccessTokenStrategy extends PassportStrategy(VerifierBackedJwtStrategy, name) {
-    validate(principal: Principal): Principal {
-      return principal;
-    }
-  }
-
-  class HttpAuthenticator extends AuthGuard(name) {
-    override handleRequest<T>(error: unknown, user: T, info: unknown): T {
-      if (error) throw error;
-      if (user) return user;
-      throw info instanceof SecurityError
-        ? info
-        : new SecurityError('TOKEN_MISSING', 'an access token is required');
-    }
-
-    override canActivate(context: ExecutionContext): Promise<boolean> {
-      return super.canActivate(context) as Promise<boolean>;
+    /** Not called: the strategy reports success itself (see VerifierBackedJwtStrategy). */
+    validate(): never {
+      throw new Error('AccessTokenStrategy.validate is not used');
     }
   }
 
@@ -95,6 +125,6 @@ export function createHttpAuthentication(): {
       verifier: TokenVerifier,
       audience: string,
     ) => object,
-    Guard: HttpAuthenticator,
+    authenticator: new PassportAuthenticator(name),
   };
 }
