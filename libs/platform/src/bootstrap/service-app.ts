@@ -8,14 +8,15 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import type { BaseConfig } from '../config/base-config.schema';
 import { grpcServerOptions } from '../grpc/grpc-options';
 import { RpcRequestContextInterceptor } from '../grpc/rpc-request-context.interceptor';
 import { ReadinessService } from '../health/readiness.service';
+import { securityHeaders } from '../http/security-headers';
 import { requestIdFor } from '../logging/logging.options';
+import { logRequestCompleted } from '../logging/request-log';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeadLetterService } from '../messaging/dead-letter.service';
 import { JetStreamServer } from '../messaging/jetstream.server';
@@ -33,21 +34,6 @@ export interface ServiceAppOptions {
   /** Print nothing while booting (tests); logs still go through pino once it is up. */
   quiet?: boolean;
 }
-
-/** Strict by default: this is an API, not a site. /docs needs its own scripts and styles only. */
-const CONTENT_SECURITY_POLICY = {
-  directives: {
-    defaultSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    imgSrc: ["'self'", 'data:'],
-    connectSrc: ["'self'"],
-    fontSrc: ["'self'"],
-    frameAncestors: ["'none'"],
-    baseUri: ["'none'"],
-    formAction: ["'none'"],
-  },
-};
 
 /**
  * Builds a service on Fastify with everything SPEC §2 and §6 ask of every service: security
@@ -77,6 +63,7 @@ export async function createServiceApp(
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
+    logRequestCompleted(PinoLogger.root, request, reply);
     metrics.httpDuration.observe(
       {
         method: request.method,
@@ -88,16 +75,12 @@ export async function createServiceApp(
     done();
   });
 
-  // helmet's middleware is built once: @fastify/helmet rebuilds it on every request, which cost
-  // about a third of a token request's CPU (bench/auth-token-endpoint.bench.ts).
-  const securityHeaders = helmet({
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-  });
-  fastify.addHook('onRequest', (request, reply, done) => {
-    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+  // helmet's headers, computed once (@fastify/helmet rebuilt its middleware on every request,
+  // which cost about a third of a token request's CPU; bench/auth-token-endpoint.bench.ts).
+  const headers = securityHeaders();
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   await app.register(cookie);
   const allowedOrigins = new Set(config.CORS_ORIGINS);

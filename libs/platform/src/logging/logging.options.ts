@@ -67,21 +67,24 @@ export function loggingOptions(serviceName: string, level: string): Params {
       },
       serializers: {
         // Log the path only: a query string is user data and must never carry a token anyway.
-        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
+        req: (req: {
+          id?: string;
+          method: string;
+          url: string;
+          remoteAddress?: string;
+          raw?: IncomingMessage;
+        }) => ({
+          id: req.id ?? (req.raw ? requestIdFor(req.raw) : undefined),
           method: req.method,
           path: typeof req.url === 'string' ? req.url.split('?')[0] : undefined,
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      autoLogging: {
-        ignore: (req) => req.url === '/health/live' || req.url === '/metrics',
-      },
-      quietReqLogger: true,
     },
+    // No per-request middleware (no child loggers, no second AsyncLocalStorage): the request
+    // line comes from logRequestCompleted, the request id of other lines from the mixin.
+    forRoutes: [],
     renameContext: 'context',
   };
 }
