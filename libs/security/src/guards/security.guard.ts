@@ -65,32 +65,23 @@ export class SecurityGuard implements CanActivate {
     try {
       const principal = this.authenticate(context, transport);
       if (principal instanceof Promise) {
-        return principal.then(
-          (verified) => this.admit(context, transport, rules, verified),
-          (error: unknown) => {
+        return principal
+          .then((verified) => this.admit(context, rules, verified))
+          .catch((error: unknown) => {
             throw this.refusal(error, transport);
-          },
-        );
+          });
       }
-      return this.admit(context, transport, rules, principal);
+      return this.admit(context, rules, principal);
     } catch (error) {
       throw this.refusal(error, transport);
     }
   }
 
-  private admit(
-    context: ExecutionContext,
-    transport: Transport,
-    rules: RouteRules,
-    principal: Principal,
-  ): true {
+  /** Keeps the caller's principal for the handler and checks the route's rules; throws a SecurityError. */
+  private admit(context: ExecutionContext, rules: RouteRules, principal: Principal): true {
     const ability = () => this.abilities.for(principal);
     rememberPrincipal(context, { principal, ability });
-    try {
-      this.authorize(rules, principal, ability);
-    } catch (error) {
-      throw this.refusal(error, transport);
-    }
+    this.authorize(rules, principal, ability);
     return true;
   }
 
