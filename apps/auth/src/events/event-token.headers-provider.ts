@@ -14,7 +14,7 @@ const RENEW_BEFORE_MS = 60_000;
  */
 @Injectable()
 export class EventTokenHeadersProvider implements MessageHeadersProvider {
-  private cached: { token: string; renewAt: number } | null = null;
+  private cached: { token: Promise<string>; renewAt: number } | null = null;
 
   constructor(
     private readonly issuer: AccessTokenIssuer,
@@ -23,13 +23,20 @@ export class EventTokenHeadersProvider implements MessageHeadersProvider {
 
   async headersFor(): Promise<Record<string, string>> {
     if (!this.cached || this.clock.now() >= this.cached.renewAt) {
-      const issued = this.issuer.issueForService(
-        AUTH_CLIENT_ID,
-        EVENTS_AUDIENCE,
-        EVENTS_PUBLISH_SCOPE,
-      );
-      this.cached = { token: issued.token, renewAt: issued.claims.exp * 1000 - RENEW_BEFORE_MS };
+      // One signature for concurrent publishers; a failed one is not kept.
+      const token = this.issuer
+        .issueForService(AUTH_CLIENT_ID, EVENTS_AUDIENCE, EVENTS_PUBLISH_SCOPE)
+        .then((issued) => {
+          if (this.cached?.token === token) {
+            this.cached.renewAt = issued.claims.exp * 1000 - RENEW_BEFORE_MS;
+          }
+          return issued.token;
+        });
+      this.cached = { token, renewAt: Infinity };
+      token.catch(() => {
+        if (this.cached?.token === token) this.cached = null;
+      });
     }
-    return { Authorization: `Bearer ${this.cached.token}` };
+    return { Authorization: `Bearer ${await this.cached.token}` };
   }
 }

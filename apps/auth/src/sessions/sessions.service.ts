@@ -79,7 +79,7 @@ export class SessionsService {
     }
     this.audit.record('refresh', 'success', { userId: identity.id, sid: session.sid });
     return {
-      body: this.accessTokenFor(identity, session.sid, session.authTime, session.amr),
+      body: await this.accessTokenFor(identity, session.sid, session.authTime, session.amr),
       refresh,
     };
   }
@@ -114,11 +114,11 @@ export class SessionsService {
   private async startSession(identity: Identity, amr: string[]): Promise<SessionTokens> {
     const authTime = epochSeconds(this.clock);
     const { sid, refresh } = await this.families.start(identity.id, amr, authTime);
-    return { body: this.accessTokenFor(identity, sid, authTime, amr), refresh };
+    return { body: await this.accessTokenFor(identity, sid, authTime, amr), refresh };
   }
 
-  private accessTokenFor(identity: Identity, sid: string, authTime: number, amr: string[]) {
-    const issued = this.issuer.issueForUser({
+  private async accessTokenFor(identity: Identity, sid: string, authTime: number, amr: string[]) {
+    const issued = await this.issuer.issueForUser({
       userId: identity.id,
       roles: identity.roles as AccessTokenClaims['roles'] & string[],
       region: identity.region,

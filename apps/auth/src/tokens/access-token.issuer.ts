@@ -38,7 +38,7 @@ export class AccessTokenIssuer {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  issueForUser(input: UserTokenInput): IssuedToken {
+  issueForUser(input: UserTokenInput): Promise<IssuedToken> {
     // A `sub` revocation covers tokens issued before `at`; a token issued in the same second
     // as the revocation carries iat = at so that it is not revoked with the old ones.
     const iat = Math.max(epochSeconds(this.clock), input.tokensValidAfter);
@@ -59,7 +59,7 @@ export class AccessTokenIssuer {
     );
   }
 
-  issueForService(clientId: string, audience: string, scope: string): IssuedToken {
+  issueForService(clientId: string, audience: string, scope: string): Promise<IssuedToken> {
     return this.sign(
       { sub: clientId, aud: audience, client_id: clientId, scope },
       epochSeconds(this.clock),
@@ -73,7 +73,7 @@ export class AccessTokenIssuer {
     actorClientId: string,
     audience: string,
     scope: string,
-  ): IssuedToken {
+  ): Promise<IssuedToken> {
     const now = epochSeconds(this.clock);
     const lifetime = Math.min(SERVICE_ACCESS_TOKEN_TTL_SECONDS, subject.exp - now);
     return this.sign(
@@ -94,11 +94,11 @@ export class AccessTokenIssuer {
     );
   }
 
-  private sign(
+  private async sign(
     claims: Omit<AccessTokenClaims, 'iss' | 'exp' | 'iat' | 'jti'>,
     iat: number,
     lifetime: number,
-  ): IssuedToken {
+  ): Promise<IssuedToken> {
     const key = this.keys.current();
     const full: AccessTokenClaims = {
       iss: this.config.AUTH_ISSUER,
@@ -110,7 +110,7 @@ export class AccessTokenIssuer {
       jti: randomUUID(),
     };
     return {
-      token: signCompact(key.encodedHeader, key.alg, full, key.privateKey),
+      token: await signCompact(key.encodedHeader, key.alg, full, key.privateKey),
       claims: full,
       expiresIn: full.exp - epochSeconds(this.clock),
     };

@@ -18,7 +18,7 @@ export class ClientCredentialsGrant implements TokenGrant {
     }
     const audience = targetAudience(client, params);
     const scope = grantedScope(client.scopes, audience, params.scope);
-    const issued = this.issuer.issueForService(client.clientId, audience, scope);
+    const issued = await this.issuer.issueForService(client.clientId, audience, scope);
     return {
       access_token: issued.token,
       token_type: 'Bearer',

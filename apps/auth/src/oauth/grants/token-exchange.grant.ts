@@ -61,7 +61,7 @@ export class TokenExchangeGrant implements TokenGrant {
     const userScopes = subject.scope.split(' ');
     const allowed = client.scopes.filter((scope) => userScopes.includes(scope));
     const scope = grantedScope(allowed, audience, params.scope);
-    const issued = this.issuer.issueDelegated(subject, client.clientId, audience, scope);
+    const issued = await this.issuer.issueDelegated(subject, client.clientId, audience, scope);
     if (issued.expiresIn <= 0) throw new OAuthError('invalid_grant', 'subject_token is expired');
     return {
       access_token: issued.token,
