@@ -19,7 +19,7 @@ import { AUTH_CONFIG, type AuthConfig } from './auth.config';
 import { ClientSecretHasher } from './clients/client-secret.hasher';
 import { ClientsService } from './clients/clients.service';
 import { CLOCK, systemClock, type Clock } from './common/clock';
-import { authDataSourceOptions } from './database/auth-data-source';
+import { AUTH_RETENTION, authDataSourceOptions } from './database/auth-data-source';
 import { EventTokenHeadersProvider } from './events/event-token.headers-provider';
 import { UsersEventsController } from './events/users.events.controller';
 import { IdentitiesHttpController } from './identities/identities.http.controller';
@@ -65,7 +65,9 @@ export class AuthModule {
       global: true,
       imports: [
         PlatformModule.forRoot({ serviceName: 'auth', logLevel: config.LOG_LEVEL }),
-        DatabaseModule.forRoot(authDataSourceOptions(config.DATABASE_URL)),
+        DatabaseModule.forRoot(authDataSourceOptions(config.DATABASE_URL), {
+          retention: AUTH_RETENTION,
+        }),
         MessagingModule.forRoot({
           serviceName: 'auth',
           url: config.NATS_URL,

@@ -1,3 +1,4 @@
+import { RetentionSweeper } from '@app/platform';
 import {
   asJson,
   decodeJwt,
@@ -205,6 +206,27 @@ describe('refresh', () => {
         expect(response.status).toBe(401); // 9000 s > 7200 s absolute
       }
     }
+  });
+
+  it('deletes a family and its tokens a day after its absolute expiry, and only then', async () => {
+    const [expired, live] = [await registerAndLogin(auth), await registerAndLogin(auth)];
+    const familyOf = async (userId: string) =>
+      (await auth.db.query('SELECT id FROM refresh_families WHERE identity_id = $1', [userId]))[0]
+        ?.id as string | undefined;
+    const expiredFamily = await familyOf(expired.id);
+    await auth.db.query(
+      `UPDATE refresh_families SET expires_at = now() - interval '25 hours' WHERE id = $1`,
+      [expiredFamily],
+    );
+    const deleted = await auth.app.get(RetentionSweeper).sweep();
+    expect(deleted.refresh_families).toBeGreaterThanOrEqual(1);
+    expect(await familyOf(expired.id)).toBeUndefined();
+    const tokens = await auth.db.query('SELECT 1 FROM refresh_tokens WHERE family_id = $1', [
+      expiredFamily,
+    ]);
+    expect(tokens).toHaveLength(0);
+    expect(await familyOf(live.id)).toBeDefined();
+    expect((await refresh(auth, live.refreshToken)).status).toBe(200);
   });
 
   it('refuses a refresh from a cross-site Origin', async () => {

@@ -10,7 +10,7 @@ import { SecurityModule, ServiceTokenClient, serviceTokenInterceptor } from '@ap
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClientsModule } from '@nestjs/microservices';
 import { CatalogHttpController } from './catalog/catalog.http.controller';
-import { ordersDataSourceOptions } from './database/orders-data-source';
+import { ordersDataSourceOptions, ordersRetention } from './database/orders-data-source';
 import { ORDERS_CONFIG, type OrdersConfig } from './orders.config';
 import { OrdersEventsController } from './orders/orders.events.controller';
 import { OrdersGrpcController } from './orders/orders.grpc.controller';
@@ -28,7 +28,9 @@ export class OrdersModule {
       module: OrdersModule,
       imports: [
         PlatformModule.forRoot({ serviceName: 'orders', logLevel: config.LOG_LEVEL }),
-        DatabaseModule.forRoot(ordersDataSourceOptions(config.DATABASE_URL)),
+        DatabaseModule.forRoot(ordersDataSourceOptions(config.DATABASE_URL), {
+          retention: ordersRetention(config.IDEMPOTENCY_KEY_TTL_SECONDS),
+        }),
         MessagingModule.forRoot({
           serviceName: 'orders',
           url: config.NATS_URL,

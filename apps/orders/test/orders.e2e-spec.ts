@@ -8,6 +8,7 @@ import {
   createServiceApp,
   ensureStream,
   InboxService,
+  RetentionSweeper,
   runMigrations,
 } from '@app/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -393,6 +394,22 @@ describe('Idempotency-Key', () => {
     expect(b.status).toBe(201);
     expect(b.body.id).not.toBe(a.body.id);
     expect(b.body.userId).toBe(bob.id);
+  });
+
+  it('forgets a key once it is past its TTL (the retention sweeper deletes it), not before', async () => {
+    const alice = await customer();
+    const [old, fresh] = [`old-${randomUUID()}`, `fresh-${randomUUID()}`];
+    await place(alice, undefined, { 'idempotency-key': old });
+    await place(alice, undefined, { 'idempotency-key': fresh });
+    await pg.query(
+      `UPDATE idempotency_keys SET created_at = now() - interval '25 hours'
+        WHERE user_id = $1 AND key = $2`,
+      [alice.id, old],
+    );
+    const deleted = await app.get(RetentionSweeper).sweep();
+    expect(deleted.idempotency_keys).toBeGreaterThanOrEqual(1);
+    const kept = await pg.query('SELECT key FROM idempotency_keys WHERE user_id = $1', [alice.id]);
+    expect(kept.rows).toEqual([{ key: fresh }]);
   });
 
   it.each([['a'.repeat(129)], ['has space'], ['semi;colon'], ['quote"']])(

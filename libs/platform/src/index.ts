@@ -11,6 +11,8 @@ export {
 } from './context/request-context';
 export type { RequestContext } from './context/request-context';
 export { DatabaseModule } from './database/database.module';
+export { MESSAGING_RETENTION, RetentionSweeper } from './database/retention';
+export type { RetentionRule } from './database/retention';
 export { MESSAGING_ENTITIES, serviceDataSourceOptions } from './database/data-source-options';
 export type { ServiceDataSourceOptions } from './database/data-source-options';
 export { DeadLetter } from './database/dead-letter.entity';

@@ -1,4 +1,4 @@
-import { serviceDataSourceOptions } from '@app/platform';
+import { serviceDataSourceOptions, type RetentionRule } from '@app/platform';
 import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { OrderItem } from '../orders/order-item.entity';
 import { Order } from '../orders/order.entity';
@@ -8,6 +8,13 @@ import { Orders1764403200000 } from './migrations/1764403200000-orders';
 /** Entities and migrations of the orders database, listed explicitly (no globs: they break in dist/). */
 export const ORDERS_ENTITIES = [Order, OrderItem, IdempotencyKey];
 export const ORDERS_MIGRATIONS = [Initial1764057600000, Orders1764403200000];
+
+/** Idempotency keys are deleted once they are past their TTL (DatabaseModule's sweeper). */
+export function ordersRetention(idempotencyKeyTtlSeconds: number): RetentionRule[] {
+  return [
+    { table: 'idempotency_keys', column: 'created_at', keepSeconds: idempotencyKeyTtlSeconds },
+  ];
+}
 
 export function ordersDataSourceOptions(url: string) {
   return {

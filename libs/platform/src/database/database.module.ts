@@ -3,6 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ReadinessService } from '../health/readiness.service';
 import { serviceDataSourceOptions, type ServiceDataSourceOptions } from './data-source-options';
+import {
+  MESSAGING_RETENTION,
+  RETENTION_RULES,
+  RetentionSweeper,
+  type RetentionRule,
+} from './retention';
 
 @Injectable()
 class DatabaseReadiness implements OnModuleInit {
@@ -18,10 +24,16 @@ class DatabaseReadiness implements OnModuleInit {
   }
 }
 
-/** The service's own PostgreSQL database through TypeORM, checked by /health/ready. */
+/**
+ * The service's own PostgreSQL database through TypeORM, checked by /health/ready. Expired rows
+ * of the messaging tables, and of the tables named in `retention`, are deleted periodically.
+ */
 @Module({})
 export class DatabaseModule {
-  static forRoot(options: ServiceDataSourceOptions): DynamicModule {
+  static forRoot(
+    options: ServiceDataSourceOptions,
+    { retention = [] }: { retention?: readonly RetentionRule[] } = {},
+  ): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -32,7 +44,12 @@ export class DatabaseModule {
           retryDelay: 1000,
         }),
       ],
-      providers: [DatabaseReadiness],
+      providers: [
+        DatabaseReadiness,
+        { provide: RETENTION_RULES, useValue: [...MESSAGING_RETENTION, ...retention] },
+        RetentionSweeper,
+      ],
+      exports: [RetentionSweeper],
     };
   }
 }
