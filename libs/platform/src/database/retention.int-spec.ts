@@ -59,6 +59,17 @@ it('keeps unpublished outbox rows however old, and inbox rows for longer than a 
   expect(inbox).toEqual([{ message_id: 'week' }]);
 });
 
+it('skips a rule whose table does not exist and still sweeps the others', async () => {
+  await dataSource.query(
+    `INSERT INTO samples (id, seen_at) VALUES (7001, now() - interval '2 hours')`,
+  );
+  const sweeper = new RetentionSweeper(dataSource, [
+    { table: 'no_such_table', column: 'seen_at', keepSeconds: 60 },
+    { table: 'samples', column: 'seen_at', keepSeconds: 3600 },
+  ]);
+  expect(await sweeper.sweep()).toEqual({ samples: 1 });
+});
+
 it('refuses a rule whose table or column is not a plain identifier', () => {
   expect(() =>
     checkRetentionRule({ table: 'samples; DROP TABLE x', column: 'seen_at', keepSeconds: 1 }),

@@ -87,6 +87,14 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnModuleDestroy
   async sweep(): Promise<Record<string, number>> {
     const deleted: Record<string, number> = {};
     for (const { table, column, keepSeconds } of this.rules) {
+      const [{ exists }]: { exists: boolean }[] = await this.dataSource.query(
+        'SELECT to_regclass($1) IS NOT NULL AS exists',
+        [table],
+      );
+      if (!exists) {
+        this.logger.warn({ table }, 'retention: no such table; its rule is skipped');
+        continue;
+      }
       deleted[table] = 0;
       for (;;) {
         // TypeORM answers a DELETE with [rows, rowCount].
