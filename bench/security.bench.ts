@@ -5,11 +5,13 @@ import 'reflect-metadata';
 import {
   authorize,
   CurrentAbility,
+  CurrentPrincipal,
   definePolicy,
   Public,
   Scopes,
   SecurityModule,
   type AppAbility,
+  type Principal,
 } from '@app/security';
 import {
   createServiceApp,
@@ -56,6 +58,19 @@ class BenchHttpController {
   @Public()
   @Get('open/item')
   open() {
+    return ITEM;
+  }
+
+  /** The public route plus one custom parameter: what Nest's parameter pipeline costs. */
+  @Public()
+  @Get('open/item-with-parameter')
+  openWithParameter(@CurrentPrincipal() _caller: Principal | undefined) {
+    return ITEM;
+  }
+
+  /** Authentication alone: no parameter, no CASL check. */
+  @Get('secure/item-unchecked')
+  secureUnchecked() {
     return ITEM;
   }
 
@@ -316,6 +331,10 @@ async function main() {
     );
     await run('service open (public route)', 'http', `${serviceBase}/open/item`, []);
     await run('service auth + CASL, warm cache', 'http', `${serviceBase}/secure/item`, [userToken]);
+    await run('service open + 1 parameter', 'http', `${serviceBase}/open/item-with-parameter`, []);
+    await run('service auth only, warm cache', 'http', `${serviceBase}/secure/item-unchecked`, [
+      userToken,
+    ]);
     await run('grpc open', 'grpc', grpcTargets[0], []);
     await run('grpc auth + scope, warm cache', 'grpc', grpcTargets[1], [serviceToken]);
   }
@@ -337,7 +356,9 @@ async function main() {
       ...lines,
       '',
       `ratio service warm / open: ${ratio('service auth + CASL, warm cache', 'service open (public route)')}  (target >= 0.90; the service pipeline of users and orders)`,
-      `ratio http warm / open:    ${ratio('http auth + CASL, warm cache', 'http open (public route)')}  (bare Nest app: authentication alone)`,
+      `  of which, service open + 1 parameter / open: ${ratio('service open + 1 parameter', 'service open (public route)')}  (Nest's parameter pipeline alone)`,
+      `  of which, service auth only / open:          ${ratio('service auth only, warm cache', 'service open (public route)')}  (the guard alone: no parameter, no CASL)`,
+      `ratio http warm / open:    ${ratio('http auth + CASL, warm cache', 'http open (public route)')}  (bare Nest app)`,
       `ratio http cold / open:    ${ratio('http auth + CASL, cold (new token per request)', 'http open (public route)')}`,
       `ratio grpc auth / open:    ${ratio('grpc auth + scope, warm cache', 'grpc open')}`,
       '',

@@ -72,5 +72,7 @@ export function authorize(
   if (!subject || !ability.can('read', subject as never)) {
     throw new SecurityError('NOT_FOUND', 'not found');
   }
-  if (!ability.can(action, subject as never)) throw new SecurityError('FORBIDDEN', 'not allowed');
+  if (action !== 'read' && !ability.can(action, subject as never)) {
+    throw new SecurityError('FORBIDDEN', 'not allowed');
+  }
 }
