@@ -38,3 +38,26 @@ it('refuses a key encryption key that is not 32 bytes', () => {
     loadAuthConfig({ ...base, KEY_ENCRYPTION_KEY: randomBytes(16).toString('base64') }),
   ).toThrow(/KEY_ENCRYPTION_KEY/);
 });
+
+it('takes a previous key encryption key only beside a different current one', () => {
+  const previous = randomBytes(32).toString('base64');
+  expect(
+    loadAuthConfig({ ...production, KEY_ENCRYPTION_KEY_PREVIOUS: previous })
+      .KEY_ENCRYPTION_KEY_PREVIOUS,
+  ).toBe(previous);
+  expect(() => loadAuthConfig({ ...base, KEY_ENCRYPTION_KEY_PREVIOUS: previous })).toThrow(
+    /KEY_ENCRYPTION_KEY_PREVIOUS.*needs KEY_ENCRYPTION_KEY/,
+  );
+  expect(() =>
+    loadAuthConfig({
+      ...production,
+      KEY_ENCRYPTION_KEY_PREVIOUS: production.KEY_ENCRYPTION_KEY,
+    }),
+  ).toThrow(/must differ/);
+  expect(() =>
+    loadAuthConfig({
+      ...production,
+      KEY_ENCRYPTION_KEY_PREVIOUS: randomBytes(8).toString('base64'),
+    }),
+  ).toThrow(/KEY_ENCRYPTION_KEY_PREVIOUS/);
+});

@@ -4,6 +4,19 @@ import { z } from 'zod';
 const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
 /** A service client secret carries at least 256 bits: 43 base64url characters (issue §5). */
+/** base64 of 32 random bytes; encrypts signing keys and TOTP secrets at rest, keys client-secret hashes. */
+const kek = z.preprocess(
+  // An empty value (e.g. `KEY_ENCRYPTION_KEY_PREVIOUS=` in an env file) means unset.
+  (value) => (value === '' ? undefined : value),
+  z
+    .string()
+    .refine(
+      (value) => Buffer.from(value, 'base64').length === 32,
+      'must be base64 of exactly 32 bytes',
+    )
+    .optional(),
+);
+
 const clientSecret = z
   .string()
   .min(43, 'must carry at least 256 bits (43 base64url characters)')
@@ -24,14 +37,13 @@ export const authConfigSchema = baseConfigSchema
           .filter(Boolean),
       )
       .pipe(z.array(z.string().regex(/^[a-z0-9-]{1,32}$/)).min(1)),
-    /** base64 of 32 random bytes; encrypts signing keys at rest and keys client-secret hashes. */
-    KEY_ENCRYPTION_KEY: z
-      .string()
-      .refine(
-        (value) => Buffer.from(value, 'base64').length === 32,
-        'must be base64 of exactly 32 bytes',
-      )
-      .optional(),
+    KEY_ENCRYPTION_KEY: kek,
+    /**
+     * The value KEY_ENCRYPTION_KEY had before a rotation: read, never written. At start auth
+     * re-encrypts what it sealed (signing keys, TOTP secrets); a client secret is re-hashed the
+     * next time the client authenticates. Remove it once every client has fetched a token.
+     */
+    KEY_ENCRYPTION_KEY_PREVIOUS: kek,
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().optional(),
     /** Shared store of rate-limit counters (SPEC §7). Required in production. */
@@ -60,6 +72,25 @@ export const authConfigSchema = baseConfigSchema
     COMMON_PASSWORDS_FILE: z.string().optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.KEY_ENCRYPTION_KEY_PREVIOUS !== undefined) {
+      if (config.KEY_ENCRYPTION_KEY === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['KEY_ENCRYPTION_KEY_PREVIOUS'],
+          message: 'needs KEY_ENCRYPTION_KEY (the new value) as well',
+        });
+      } else if (
+        Buffer.from(config.KEY_ENCRYPTION_KEY_PREVIOUS, 'base64').equals(
+          Buffer.from(config.KEY_ENCRYPTION_KEY, 'base64'),
+        )
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['KEY_ENCRYPTION_KEY_PREVIOUS'],
+          message: 'must differ from KEY_ENCRYPTION_KEY',
+        });
+      }
+    }
     refineProduction(config, ctx, {
       KEY_ENCRYPTION_KEY: { minLength: 44 },
       ADMIN_PASSWORD: { minLength: 12 },

@@ -29,6 +29,7 @@ import { PASSWORD_POLICY, PasswordPolicy } from './identities/password-policy';
 import { JwksHttpController } from './keys/jwks.http.controller';
 import { KeyEncryption } from './keys/key-encryption';
 import { KeyRotationScheduler } from './keys/key-rotation.scheduler';
+import { KeyResealer } from './keys/key-resealer';
 import { SigningKeyStore } from './keys/signing-key.store';
 import { MfaChallengeService } from './mfa/mfa-challenge.service';
 import { MfaHttpController } from './mfa/mfa.http.controller';
@@ -96,6 +97,7 @@ export class AuthModule {
         { provide: AUTH_CONFIG, useValue: config },
         { provide: CLOCK, useValue: clock },
         { provide: KeyEncryption, useFactory: () => KeyEncryption.fromConfig(config) },
+        KeyResealer,
         {
           provide: PASSWORD_POLICY,
           useFactory: () => PasswordPolicy.load(config.COMMON_PASSWORDS_FILE),

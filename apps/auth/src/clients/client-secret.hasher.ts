@@ -10,14 +10,20 @@ export const CLIENT_SECRET_BYTES = 32;
  * adds CPU cost and no safety. HMAC-SHA256 under a key derived from KEY_ENCRYPTION_KEY means
  * a leaked table alone cannot even be used to test candidate secrets.
  */
+/** `rehash`: right secret, but hashed under the previous KEY_ENCRYPTION_KEY (store a new hash). */
+export type SecretCheck = 'match' | 'rehash' | 'mismatch';
+
 @Injectable()
 export class ClientSecretHasher {
   private readonly key: Buffer;
+  /** While KEY_ENCRYPTION_KEY rotates: the key stored hashes were made with before. */
+  private readonly previousKey: Buffer | undefined;
   /** Compared against for unknown clients, so they cost the same as known ones. */
   private readonly decoy: Buffer;
 
   constructor(encryption: KeyEncryption) {
     this.key = encryption.deriveKey('client-secret-hmac');
+    this.previousKey = encryption.derivePreviousKey('client-secret-hmac');
     this.decoy = this.hash(randomBytes(CLIENT_SECRET_BYTES).toString('base64url'));
   }
 
@@ -26,13 +32,30 @@ export class ClientSecretHasher {
   }
 
   hash(secret: string): Buffer {
-    return createHmac('sha256', this.key).update(secret, 'utf8').digest();
+    return hmac(this.key, secret);
   }
 
   /** Constant time in the secret; `stored` null (unknown client) still does the work. */
   matches(secret: string, stored: Buffer | null | undefined): boolean {
-    const expected = stored && stored.length === 32 ? stored : this.decoy;
-    const equal = timingSafeEqual(this.hash(secret), expected);
-    return equal && expected !== this.decoy;
+    return this.check(secret, stored) !== 'mismatch';
   }
+
+  /**
+   * Like `matches`, and says whether the stored hash is from before a KEY_ENCRYPTION_KEY
+   * rotation. Both comparisons always run while a previous key is configured.
+   */
+  check(secret: string, stored: Buffer | null | undefined): SecretCheck {
+    const known = Boolean(stored && stored.length === 32);
+    const expected = known ? stored! : this.decoy;
+    const current = timingSafeEqual(this.hash(secret), expected);
+    const previous = this.previousKey
+      ? timingSafeEqual(hmac(this.previousKey, secret), expected)
+      : false;
+    if (!known) return 'mismatch';
+    return current ? 'match' : previous ? 'rehash' : 'mismatch';
+  }
+}
+
+function hmac(key: Buffer, secret: string): Buffer {
+  return createHmac('sha256', key).update(secret, 'utf8').digest();
 }

@@ -90,6 +90,15 @@ export class ClientsService implements OnModuleInit {
     }
   }
 
+  /** Stores a new hash of a secret that just proved right (KEY_ENCRYPTION_KEY rotation). */
+  async rehashSecret(clientId: string, secret: string): Promise<void> {
+    await this.dataSource.query('UPDATE oauth_clients SET secret_hash = $2 WHERE client_id = $1', [
+      clientId,
+      this.hasher.hash(secret),
+    ]);
+    this.cache.delete(clientId);
+  }
+
   async find(clientId: string): Promise<OAuthClient | null> {
     const cached = this.cache.get(clientId);
     if (cached && cached.until > Date.now()) return cached.client;

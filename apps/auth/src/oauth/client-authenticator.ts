@@ -69,10 +69,15 @@ export class ClientAuthenticator {
       }
       const client = credentials.id ? await this.clients.find(credentials.id) : null;
       // Compared even for an unknown client, so timing does not reveal which ids exist.
-      const valid = this.hasher.matches(credentials.secret, client?.secretHash);
-      if (!client || !valid || client.tokenEndpointAuthMethod !== 'client_secret_basic') {
+      const check = this.hasher.check(credentials.secret, client?.secretHash);
+      if (
+        !client ||
+        check === 'mismatch' ||
+        client.tokenEndpointAuthMethod !== 'client_secret_basic'
+      ) {
         throw fail(credentials.id.slice(0, 64), client ? 'wrong_secret' : 'unknown_client', true);
       }
+      if (check === 'rehash') await this.clients.rehashSecret(client.clientId, credentials.secret);
       return client;
     }
     if (params.client_assertion !== undefined) {

@@ -29,12 +29,18 @@ export interface AuthTestApp {
   close(): Promise<void>;
 }
 
-/** auth on a fresh database and its own nats-server, listening on a free port. */
+/**
+ * auth on a fresh database (or on `databaseUrl`, which close() then leaves in place) and its own
+ * nats-server, listening on a free port.
+ */
 export async function startAuthTestApp(
   prefix: string,
   env: Record<string, string> = {},
+  { databaseUrl }: { databaseUrl?: string } = {},
 ): Promise<AuthTestApp> {
-  const database = await createTestDatabase(prefix);
+  const database = databaseUrl
+    ? { url: databaseUrl, drop: async () => undefined }
+    : await createTestDatabase(prefix);
   const nats = await startTestNats();
   const adminPassword = randomBytes(18).toString('base64url');
   const usersSecret = randomBytes(32).toString('base64url');
