@@ -310,8 +310,11 @@ async function main() {
   }
 
   const totals: Record<string, LoadResult> = {};
+  /** Each round's result per case, for the per-round ratios. */
+  const rounds: Record<string, LoadResult[]> = {};
   const run = async (name: string, kind: 'http' | 'grpc', target: string, tokens: string[]) => {
     const result = await load(kind, target, tokens);
+    (rounds[name] ??= []).push(result);
     const total = (totals[name] ??= { done: 0, failed: 0, cpuMicros: 0 });
     total.done += result.done;
     total.failed += result.failed;
@@ -348,8 +351,14 @@ async function main() {
       `${name.padEnd(48)} ${rps(name).toFixed(0).padStart(7)} req/s ${cpu(name).toFixed(0).padStart(5)} µs CPU/req` +
       (t.failed ? `  (${t.failed} failed)` : ''),
   );
+  // Cases of one round run back to back, so a round's ratio sees the machine in one state; the
+  // median of those ratios moves less with a noisy neighbour than the ratio of the totals.
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  const perRound = (auth: string, open: string) =>
+    median(rounds[auth].map((result, round) => result.done / rounds[open][round].done));
   const ratio = (auth: string, open: string) =>
-    `${(rps(auth) / rps(open)).toFixed(2)}x req/s, ${(cpu(open) / cpu(auth)).toFixed(2)}x requests per CPU second`;
+    `${(rps(auth) / rps(open)).toFixed(2)}x req/s, ${(cpu(open) / cpu(auth)).toFixed(2)}x requests per CPU second, ` +
+    `${perRound(auth, open).toFixed(2)}x median of the per-round req/s ratios`;
   process.stdout.write(
     [
       `concurrency ${CONCURRENCY}, ${ROUNDS} x ${SECONDS} s per case, ES256`,
