@@ -8,6 +8,7 @@ import {
   postJson,
   startAuthTestApp,
   type AuthTestApp,
+  bearer,
 } from './support/auth-test-app';
 import { adminToken, registerAndLogin, revocationEvents } from './support/users';
 
@@ -19,7 +20,6 @@ beforeAll(async () => {
 });
 afterAll(async () => auth?.close());
 
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 

@@ -5,6 +5,7 @@ import {
   startAuthTestApp,
   STRONG_PASSWORD,
   type AuthTestApp,
+  bearer,
 } from './support/auth-test-app';
 import { AuthEventsListener } from './support/nats-listener';
 import { adminToken, login, refresh, registerAndLogin } from './support/users';
@@ -24,8 +25,6 @@ afterAll(async () => {
   await events?.close();
   await auth?.close();
 });
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 const patchUser = (id: string, body: unknown, token: string | undefined = admin) =>
   fetch(`${auth.url}/admin/users/${id}`, {

@@ -14,12 +14,12 @@ import {
   startAuthTestApp,
   STRONG_PASSWORD,
   type AuthTestApp,
+  bearer,
 } from './support/auth-test-app';
-import { adminToken, registerAndLogin } from './support/users';
+import { adminToken, enrolTotp, registerAndLogin } from './support/users';
 
 const A = randomBytes(32);
 const B = randomBytes(32);
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let auth: AuthTestApp | undefined;
@@ -81,17 +81,7 @@ it('keeps signing keys, TOTP secrets and client secrets usable through a rotatio
   // 1. Key A: a user with TOTP, a client created through the admin API, the signing keys.
   const first = await start({ KEY_ENCRYPTION_KEY: A.toString('base64') });
   const user = await registerAndLogin(first, 'kek');
-  const setup = await fetch(`${first.url}/auth/mfa/totp/setup`, {
-    method: 'POST',
-    headers: bearer(user.accessToken),
-  });
-  const { secret: totpSecret } = await setup.json().then(asJson);
-  const confirm = await postJson(
-    `${first.url}/auth/mfa/totp/confirm`,
-    { code: totpCode(totpSecret, first.clock.now()) },
-    bearer(user.accessToken),
-  );
-  expect(confirm.status).toBe(204);
+  const totpSecret = await enrolTotp(first, user);
   const created = await postJson(
     `${first.url}/admin/clients`,
     {

@@ -7,33 +7,13 @@ import {
   STRONG_PASSWORD,
   type AuthTestApp,
 } from './support/auth-test-app';
-import { registerAndLogin, type LoggedInUser } from './support/users';
+import { enrolTotp, registerAndLogin, type LoggedInUser } from './support/users';
 
 let auth: AuthTestApp;
 beforeAll(async () => {
   auth = await startAuthTestApp('auth_mfa');
 });
 afterAll(async () => auth?.close());
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-async function enrol(user: LoggedInUser): Promise<string> {
-  const setup = await fetch(`${auth.url}/auth/mfa/totp/setup`, {
-    method: 'POST',
-    headers: bearer(user.accessToken),
-  });
-  expect(setup.status).toBe(200);
-  const { secret, otpauthUri } = await setup.json().then(asJson);
-  expect(otpauthUri).toMatch(/^otpauth:\/\/totp\//);
-  const confirm = await postJson(
-    `${auth.url}/auth/mfa/totp/confirm`,
-    { code: totpCode(secret, auth.clock.now()) },
-    bearer(user.accessToken),
-  );
-  expect(confirm.status).toBe(204);
-  auth.clock.advance(30_000); // the enrolment code's step is used up
-  return secret;
-}
 
 const startLogin = async (user: LoggedInUser) => {
   const response = await postJson(`${auth.url}/auth/login`, {
@@ -49,7 +29,7 @@ const startLogin = async (user: LoggedInUser) => {
 
 it('stores the TOTP secret encrypted', async () => {
   const user = await registerAndLogin(auth, 'enc');
-  const secret = await enrol(user);
+  const secret = await enrolTotp(auth, user);
   const [row] = await auth.db.query('SELECT totp_secret FROM identities WHERE id = $1', [user.id]);
   expect(row.totp_secret).toMatch(/^v1\./);
   expect(row.totp_secret).not.toContain(secret);
@@ -57,7 +37,7 @@ it('stores the TOTP secret encrypted', async () => {
 
 it('requires the second factor and puts otp in amr with auth_time of the login', async () => {
   const user = await registerAndLogin(auth, 'mfa');
-  const secret = await enrol(user);
+  const secret = await enrolTotp(auth, user);
   const mfaToken = await startLogin(user);
   const response = await postJson(`${auth.url}/auth/login/mfa`, {
     mfaToken,
@@ -71,7 +51,7 @@ it('requires the second factor and puts otp in amr with auth_time of the login',
 
 it('accepts a code once: the same code cannot log in twice', async () => {
   const user = await registerAndLogin(auth, 'once');
-  const secret = await enrol(user);
+  const secret = await enrolTotp(auth, user);
   const code = totpCode(secret, auth.clock.now());
   const first = await postJson(`${auth.url}/auth/login/mfa`, {
     mfaToken: await startLogin(user),
@@ -87,7 +67,7 @@ it('accepts a code once: the same code cannot log in twice', async () => {
 
 it('an mfaToken is single use', async () => {
   const user = await registerAndLogin(auth, 'token');
-  const secret = await enrol(user);
+  const secret = await enrolTotp(auth, user);
   const mfaToken = await startLogin(user);
   expect(
     (
@@ -110,7 +90,7 @@ it('an mfaToken is single use', async () => {
 
 it('limits guesses: after 5 wrong codes the right one gets 429', async () => {
   const user = await registerAndLogin(auth, 'guess');
-  const secret = await enrol(user);
+  const secret = await enrolTotp(auth, user);
   const right = totpCode(secret, auth.clock.now());
   const wrong = right === '000000' ? '111111' : '000000';
   for (let i = 0; i < 5; i++) {

@@ -5,6 +5,7 @@ import {
   startAuthTestApp,
   STRONG_PASSWORD,
   type AuthTestApp,
+  bearer,
 } from './support/auth-test-app';
 import { AuthEventsListener } from './support/nats-listener';
 import { login, refresh, registerAndLogin, revocationEvents } from './support/users';
@@ -26,7 +27,6 @@ afterAll(async () => {
 });
 
 const NEW_PASSWORD = 'a completely new passphrase 9';
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const changePassword = (token: string, currentPassword: string, newPassword: string) =>
   postJson(`${auth.url}/auth/password`, { currentPassword, newPassword }, bearer(token));
 const loginStatus = async (email: string, password: string) =>

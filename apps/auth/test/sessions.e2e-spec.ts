@@ -8,6 +8,7 @@ import {
   STRONG_PASSWORD,
   uniqueEmail,
   type AuthTestApp,
+  bearer,
 } from './support/auth-test-app';
 import { refresh, registerAndLogin, revocationEvents } from './support/users';
 
@@ -19,8 +20,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => auth?.close());
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('login', () => {
   it('issues a user token with the SPEC claims, auth in the audience, amr pwd', async () => {

@@ -86,6 +86,9 @@ export async function startAuthTestApp(
 
 export const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
+/** `Authorization: Bearer <token>` as a headers object. */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
 export const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 

@@ -1,5 +1,7 @@
+import { totpCode } from '../../src/mfa/totp';
 import {
   asJson,
+  bearer,
   postJson,
   refreshCookieOf,
   STRONG_PASSWORD,
@@ -58,4 +60,23 @@ export async function revocationEvents(auth: AuthTestApp): Promise<Record<string
     `SELECT payload FROM outbox_messages WHERE subject = 'auth.revocations' ORDER BY created_at`,
   );
   return rows.map((row) => row.payload);
+}
+
+/** Enrols `user` in TOTP (setup, then confirm with a current code); returns the secret. */
+export async function enrolTotp(auth: AuthTestApp, user: LoggedInUser): Promise<string> {
+  const setup = await fetch(`${auth.url}/auth/mfa/totp/setup`, {
+    method: 'POST',
+    headers: bearer(user.accessToken),
+  });
+  expect(setup.status).toBe(200);
+  const { secret, otpauthUri } = await setup.json().then(asJson);
+  expect(otpauthUri).toMatch(/^otpauth:\/\/totp\//);
+  const confirm = await postJson(
+    `${auth.url}/auth/mfa/totp/confirm`,
+    { code: totpCode(secret, auth.clock.now()) },
+    bearer(user.accessToken),
+  );
+  expect(confirm.status).toBe(204);
+  auth.clock.advance(30_000); // the enrolment code's step is used up
+  return secret as string;
 }
