@@ -14,7 +14,6 @@ it('matches a hash made under the current key', () => {
 
 it('asks for a re-hash when the hash was made under the previous key', () => {
   expect(rotating.check(secret, before.hash(secret))).toBe('rehash');
-  expect(rotating.matches(secret, before.hash(secret))).toBe(true);
 });
 
 it('refuses a wrong secret under either key, and an unknown client', () => {

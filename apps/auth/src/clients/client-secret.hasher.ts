@@ -35,14 +35,10 @@ export class ClientSecretHasher {
     return hmac(this.key, secret);
   }
 
-  /** Constant time in the secret; `stored` null (unknown client) still does the work. */
-  matches(secret: string, stored: Buffer | null | undefined): boolean {
-    return this.check(secret, stored) !== 'mismatch';
-  }
-
   /**
-   * Like `matches`, and says whether the stored hash is from before a KEY_ENCRYPTION_KEY
-   * rotation. Both comparisons always run while a previous key is configured.
+   * Whether `secret` is the one `stored` was made from, and whether `stored` is from before a
+   * KEY_ENCRYPTION_KEY rotation. Constant time in the secret; `stored` null (unknown client)
+   * still does the work, and both comparisons always run while a previous key is configured.
    */
   check(secret: string, stored: Buffer | null | undefined): SecretCheck {
     const known = Boolean(stored && stored.length === 32);

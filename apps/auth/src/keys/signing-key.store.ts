@@ -52,16 +52,13 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
   private jwks: PublicJwk[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastReload = 0;
-  private readonly encryption: KeyEncryption;
-
   constructor(
     private readonly dataSource: DataSource,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly audit: AuditService,
-  ) {
-    this.encryption = KeyEncryption.fromConfig(config);
-  }
+    private readonly encryption: KeyEncryption,
+  ) {}
 
   /**
    * How long a retired key stays published: the longest token lifetime, the verifiers' clock
