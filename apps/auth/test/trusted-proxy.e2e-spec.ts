@@ -20,3 +20,28 @@ it('counts per forwarded client IP when the proxy is trusted by config', async (
   expect((await attempt('203.0.113.7')).status).toBe(429);
   expect((await attempt('203.0.113.8')).status).toBe(401);
 });
+
+describe('with a hop count (only the proxy can reach the service, as in k8s)', () => {
+  let behindOneHop: AuthTestApp;
+  beforeAll(async () => {
+    behindOneHop = await startAuthTestApp('auth_proxy_hops', {
+      LOGIN_MAX_ATTEMPTS_PER_IP: '3',
+      TRUST_PROXY: '1',
+    });
+  });
+  afterAll(async () => behindOneHop?.close());
+
+  it('counts per client IP the proxy appended, not per address a client wrote before it', async () => {
+    const attempt = (forwardedFor: string) =>
+      postJson(
+        `${behindOneHop.url}/auth/login`,
+        { email: uniqueEmail(), password: 'wrong password' },
+        { 'x-forwarded-for': forwardedFor },
+      );
+    for (let i = 0; i < 3; i++) {
+      expect((await attempt(`198.51.100.${i}, 203.0.113.7`)).status).toBe(401);
+    }
+    expect((await attempt('198.51.100.9, 203.0.113.7')).status).toBe(429);
+    expect((await attempt('203.0.113.8')).status).toBe(401);
+  });
+});

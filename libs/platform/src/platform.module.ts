@@ -1,10 +1,9 @@
-import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
-import { RequestContextMiddleware } from './http/request-context.middleware';
 import { loggingOptions } from './logging/logging.options';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
@@ -22,7 +21,7 @@ export const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
  */
 @Global()
 @Module({})
-export class PlatformModule implements NestModule {
+export class PlatformModule {
   static forRoot(options: PlatformOptions): DynamicModule {
     const metrics = new MetricsService();
     metrics.setServiceName(options.serviceName);
@@ -38,9 +37,5 @@ export class PlatformModule implements NestModule {
       ],
       exports: [PLATFORM_OPTIONS, MetricsService, ReadinessService],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware).forRoutes('*');
   }
 }

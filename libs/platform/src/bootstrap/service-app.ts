@@ -11,6 +11,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import type { BaseConfig } from '../config/base-config.schema';
+import { REQUEST_ID_HEADER, runWithRequestContext } from '../context/request-context';
 import { grpcServerOptions } from '../grpc/grpc-options';
 import { RpcRequestContextInterceptor } from '../grpc/rpc-request-context.interceptor';
 import { ReadinessService } from '../health/readiness.service';
@@ -36,6 +37,18 @@ export interface ServiceAppOptions {
 }
 
 /**
+ * TRUST_PROXY for Fastify. A hop count becomes a function: Fastify 5.12 reads a number as
+ * "trust nothing", since a hop count cannot tell the proxy from a client that connects
+ * directly. It is right where only the proxy can reach the service (the k8s NetworkPolicies
+ * admit only the ingress controller); elsewhere configure the proxies' addresses.
+ */
+export function trustProxyOption(
+  value: BaseConfig['TRUST_PROXY'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
+/**
  * Builds a service on Fastify with everything SPEC §2 and §6 ask of every service: security
  * headers, CORS allowlist, body limit, validation that rejects unknown fields, OpenAPI at
  * /docs, JSON errors, metrics, and its gRPC and JetStream transports. It does not listen yet.
@@ -46,7 +59,7 @@ export async function createServiceApp(
   const { config } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     genReqId: (req: IncomingMessage) => requestIdFor(req),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -75,12 +88,16 @@ export async function createServiceApp(
     done();
   });
 
-  // helmet's headers, computed once (@fastify/helmet rebuilt its middleware on every request,
-  // which cost about a third of a token request's CPU; bench/auth-token-endpoint.bench.ts).
+  // Every request, 404s included: helmet's headers (computed once: @fastify/helmet rebuilt its
+  // middleware on every request, about a third of a token request's CPU), the request id, and
+  // the request context the rest of the request runs in. A Fastify hook rather than a Nest
+  // middleware: Nest's middleware engine cost every request several promises. Fastify keeps the
+  // context across body parsing (its content-type parser captures it in an AsyncResource).
   const headers = securityHeaders();
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(headers);
-    done();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const requestId = String(request.id);
+    reply.headers(headers).header(REQUEST_ID_HEADER, requestId);
+    runWithRequestContext({ requestId }, done);
   });
   await app.register(cookie);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
