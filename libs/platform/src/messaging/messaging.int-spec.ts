@@ -1,5 +1,5 @@
 // The outbox → JetStream → consumer path against a real PostgreSQL and a real nats-server.
-import { Controller, Module } from '@nestjs/common';
+import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { connect, headers as natsHeaders } from 'nats';
@@ -19,6 +19,7 @@ import { createMessagingTables } from '../database/messaging-tables';
 import { runMigrations } from '../database/run-migrations';
 import { serviceDataSourceOptions } from '../database/data-source-options';
 import { ApiError } from '../errors/api-error';
+import { Public } from '../http/public.decorator';
 import { PlatformModule } from '../platform.module';
 import { InboxService } from './inbox.service';
 import { JetStreamContext } from './jetstream.context';
@@ -61,6 +62,24 @@ class ProbeEventsController {
   @EventPattern('orders.cancelled')
   onCancelled(@Payload() event: { reason: string }) {
     if (event.reason === 'refuse') throw new ApiError(403, 'publisher may not send this');
+  }
+}
+
+/** An HTTP route that writes an event: the request's context must survive its body parsing. */
+@Controller('probe')
+class ProbeHttpController {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  @Public()
+  @Post('orders')
+  @HttpCode(204)
+  async create(@Body() body: { id: string }): Promise<void> {
+    await this.dataSource.transaction((manager) =>
+      this.outbox.enqueue(manager, 'orders.created', { id: body.id }),
+    );
   }
 }
 
@@ -112,7 +131,7 @@ describe('outbox, relay and JetStream consumer', () => {
           outboxPollMs: 50,
         }),
       ],
-      controllers: [ProbeEventsController],
+      controllers: [ProbeEventsController, ProbeHttpController],
     })
     class ProbeModule {}
 
@@ -142,6 +161,20 @@ describe('outbox, relay and JetStream consumer', () => {
     await eventually(() => seen.applied.includes('a1'));
     expect(seen.deliveries.filter((delivery) => delivery.id === 'a1')).toEqual([
       { id: 'a1', requestId: 'req-outbox-1', attempt: 1 },
+    ]);
+  });
+
+  it('carries the request id of the HTTP request that wrote the event (JSON body parsed first)', async () => {
+    const response = await fetch(`${baseUrl}/probe/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-http-1' },
+      body: JSON.stringify({ id: 'h1' }),
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('x-request-id')).toBe('req-http-1');
+    await eventually(() => seen.applied.includes('h1'));
+    expect(seen.deliveries.filter((delivery) => delivery.id === 'h1')).toEqual([
+      { id: 'h1', requestId: 'req-http-1', attempt: 1 },
     ]);
   });
 
