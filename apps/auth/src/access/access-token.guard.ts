@@ -28,13 +28,19 @@ export class AccessTokenGuard implements CanActivate {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous for public routes and messages: Nest awaits only a returned promise. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() === 'rpc') return true; // EventTokenGuard's side.
     if (context.getType() !== 'http') return false;
     if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()])) {
       return true;
     }
-    const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
+    return this.authenticate(
+      context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>(),
+    );
+  }
+
+  private async authenticate(request: FastifyRequest & AuthenticatedRequest): Promise<boolean> {
     // RFC 6750 §2.1 only: tokens are never read from the query string or the body.
     const header = request.headers.authorization;
     const match =

@@ -25,9 +25,13 @@ export class EventTokenGuard implements CanActivate {
     private readonly revocations: RevocationService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'rpc') return true; // AccessTokenGuard's side.
-    const message = context.switchToRpc().getContext<JetStreamContext>();
+  /** Synchronous for HTTP (AccessTokenGuard's side): Nest awaits only a returned promise. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (context.getType() !== 'rpc') return true;
+    return this.authenticate(context.switchToRpc().getContext<JetStreamContext>());
+  }
+
+  private async authenticate(message: JetStreamContext): Promise<boolean> {
     if (!(message instanceof JetStreamContext)) throw refuse('not a JetStream message');
     const header = message.getHeader('Authorization');
     const match = header ? /^Bearer (\S+)$/.exec(header) : null;
