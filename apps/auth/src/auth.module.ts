@@ -41,7 +41,7 @@ import { MetadataHttpController } from './oauth/metadata.http.controller';
 import { OAuthHttpSetup } from './oauth/oauth-http.setup';
 import { PrivateKeyJwtVerifier } from './oauth/private-key-jwt.verifier';
 import { RevocationHttpController } from './oauth/revocation.http.controller';
-import { TokenHttpController } from './oauth/token.http.controller';
+import { TokenEndpoint } from './oauth/token.endpoint';
 import { LIMIT_RULES, limitRules } from './rate-limit/limit-rules';
 import { RevocationService } from './revocations/revocation.service';
 import { RefreshTokenFamily } from './sessions/refresh-token-family';
@@ -86,7 +86,6 @@ export class AuthModule {
         IdentitiesHttpController,
         SessionsHttpController,
         MfaHttpController,
-        TokenHttpController,
         RevocationHttpController,
         MetadataHttpController,
         JwksHttpController,
@@ -131,6 +130,7 @@ export class AuthModule {
         ClientAuthenticator,
         ClientCredentialsGrant,
         TokenExchangeGrant,
+        TokenEndpoint,
         OAuthHttpSetup,
         RoleGuard,
         AdminBootstrapService,

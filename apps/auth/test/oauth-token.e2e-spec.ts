@@ -7,6 +7,7 @@ import {
   startAuthTestApp,
   type AuthTestApp,
 } from './support/auth-test-app';
+import { ClientCredentialsGrant } from '../src/oauth/grants/client-credentials.grant';
 
 let auth: AuthTestApp;
 let tokenUrl: string;
@@ -202,6 +203,45 @@ describe('client_credentials', () => {
       body: 'grant_type=client_credentials',
     });
     await expectOAuthError(response, 400, 'invalid_request');
+  });
+
+  it('refuses a form body over the size limit with an RFC 6749 error, before any handler', async () => {
+    const response = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: usersBasic(),
+      },
+      body: `grant_type=client_credentials&audience=orders&scope=${'x'.repeat(70_000)}`,
+    });
+    await expectOAuthError(response, 400, 'invalid_request');
+  });
+
+  it('answers an unexpected failure with server_error and nothing internal', async () => {
+    const grant = auth.app.get(ClientCredentialsGrant);
+    const handle = jest
+      .spyOn(grant, 'handle')
+      .mockRejectedValueOnce(new Error('secret internal detail'));
+    try {
+      const response = await postForm(
+        tokenUrl,
+        { grant_type: 'client_credentials', audience: 'orders' },
+        usersBasic(),
+      );
+      const body = await expectOAuthError(response, 500, 'server_error');
+      expect(JSON.stringify(body)).not.toContain('secret internal detail');
+    } finally {
+      handle.mockRestore();
+    }
+  });
+
+  it('is described in the OpenAPI document although Nest does not route it', async () => {
+    const document = (await (await fetch(`${auth.url}/docs/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { requestBody?: { content?: object } } }>;
+    };
+    expect(Object.keys(document.paths['/oauth/token'].post!.requestBody!.content!)).toEqual([
+      'application/x-www-form-urlencoded',
+    ]);
   });
 
   it('refuses a client that lacks the grant with unauthorized_client', async () => {

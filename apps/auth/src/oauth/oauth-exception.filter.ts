@@ -15,11 +15,15 @@ export class OAuthExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('OAuth');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const error = toOAuthError(exception);
-    if (error.status >= 500) this.logger.error({ err: exception }, 'oauth endpoint failed');
-    sendOAuthError(reply, error);
+    sendOAuthFailure(host.switchToHttp().getResponse<FastifyReply>(), exception, this.logger);
   }
+}
+
+/** Answers any failure of an OAuth endpoint (the filter's work, for Fastify routes too). */
+export function sendOAuthFailure(reply: FastifyReply, exception: unknown, logger: Logger): void {
+  const error = toOAuthError(exception);
+  if (error.status >= 500) logger.error({ err: exception }, 'oauth endpoint failed');
+  sendOAuthError(reply, error);
 }
 
 export function sendOAuthError(reply: FastifyReply, error: OAuthError): void {

@@ -1,21 +1,27 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
 import { isFormContentType, parseForm } from './form-body';
-import { NO_STORE } from './oauth-exception.filter';
+import { NO_STORE, sendOAuthFailure } from './oauth-exception.filter';
+import { TokenEndpoint } from './token.endpoint';
 
 const FORM_ENDPOINTS = new Set(['/oauth/token', '/oauth/revoke']);
 
 /**
  * Fastify parses JSON only; the OAuth endpoints take form bodies (RFC 6749 §4.4.2). The parser
  * is auth's alone. A POST with any other content type to them is refused before its body is
- * read, with an RFC 6749 error instead of Fastify's 415.
+ * read, with an RFC 6749 error instead of Fastify's 415. It also serves the token endpoint
+ * (see TokenEndpoint for why it is a Fastify route): every failure there, a body Fastify could
+ * not read included, is an RFC 6749 §5.2 error, and every answer is `no-store`.
  */
 @Injectable()
 export class OAuthHttpSetup implements OnModuleInit {
+  private readonly logger = new Logger('OAuth');
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
+    private readonly tokenEndpoint: TokenEndpoint,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
@@ -42,5 +48,14 @@ export class OAuthHttpSetup implements OnModuleInit {
       }
       done();
     });
+    fastify.post(
+      '/oauth/token',
+      { errorHandler: (error, _request, reply) => sendOAuthFailure(reply, error, this.logger) },
+      async (request, reply) => {
+        const response = await this.tokenEndpoint.handle(request);
+        reply.headers(NO_STORE);
+        return response;
+      },
+    );
   }
 }

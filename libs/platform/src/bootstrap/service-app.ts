@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import type { BaseConfig } from '../config/base-config.schema';
@@ -31,7 +31,12 @@ export interface ServiceAppOptions {
   config: BaseConfig;
   /** gRPC server of this service, e.g. `{ packageName: 'users.v1', protoFile: 'users/v1/users.proto', port: 50052 }`. */
   grpc?: { packageName: string; protoFile: string; port: number };
-  openApi: { title: string; description: string };
+  openApi: {
+    title: string;
+    description: string;
+    /** Routes the service serves outside Nest's router, which OpenAPI cannot discover. */
+    paths?: OpenAPIObject['paths'];
+  };
   /** Print nothing while booting (tests); logs still go through pino once it is up. */
   quiet?: boolean;
 }
@@ -130,6 +135,7 @@ export async function createServiceApp(
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
+  Object.assign(document.paths, options.openApi.paths);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
   if (options.grpc) {

@@ -1,20 +1,21 @@
-import { Public } from '@app/platform';
-import { Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ClientAuthenticator } from './client-authenticator';
 import { isFormContentType, singleValued } from './form-body';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import type { TokenGrant, TokenResponse } from './grants/token-grant';
 import { TokenExchangeGrant } from './grants/token-exchange.grant';
-import { NO_STORE, OAuthExceptionFilter } from './oauth-exception.filter';
 import { OAuthError } from './oauth.error';
 
-/** RFC 6749 §3.2 token endpoint. Errors: RFC 6749 §5.2 bodies (OAuthExceptionFilter). */
-@ApiTags('oauth')
-@Controller('oauth')
-@UseFilters(OAuthExceptionFilter)
-export class TokenHttpController {
+/**
+ * RFC 6749 §3.2 token endpoint: authenticates the client (ClientAuthenticator) and hands the
+ * request to its grant. Served as a Fastify route by OAuthHttpSetup, not by a Nest controller:
+ * it is public by protocol (client authentication is its own first step) and uses no guard,
+ * pipe or interceptor, while Nest's route pipeline cost every token request about 25 promises,
+ * each dear under Node 20's async hooks (bench/auth-token-endpoint.bench.ts). Throws OAuthError.
+ */
+@Injectable()
+export class TokenEndpoint {
   private readonly grants: Map<string, TokenGrant>;
 
   constructor(
@@ -27,31 +28,18 @@ export class TokenHttpController {
     );
   }
 
-  @Public()
-  @Post('token')
-  @HttpCode(200)
-  @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiOkResponse({ description: '{access_token, token_type, expires_in, scope}' })
-  async token(
-    // The raw request, not @Body()/@Headers(): each Nest parameter decorator costs a request
-    // several promises (bench/auth-token-endpoint.bench.ts), and nothing here needs pipes.
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TokenResponse> {
-    const { body } = request;
+  async handle(request: FastifyRequest): Promise<TokenResponse> {
     const { 'content-type': contentType, authorization } = request.headers;
     if (!isFormContentType(contentType)) {
       throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
     }
-    const params = singleValued(body);
+    const params = singleValued(request.body);
     if (!params.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
     const grant = this.grants.get(params.grant_type);
     if (!grant) {
       throw new OAuthError('unsupported_grant_type', 'the grant type is not supported');
     }
     const client = await this.authenticator.authenticate(authorization, params, request.ip);
-    const response = await grant.handle(client, params, request.ip);
-    reply.headers(NO_STORE);
-    return response;
+    return grant.handle(client, params, request.ip);
   }
 }
