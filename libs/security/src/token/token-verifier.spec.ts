@@ -421,6 +421,26 @@ describe('TokenVerifier', () => {
       expect(error.code).toBe('TOKEN_REVOKED');
     });
 
+    it('answers from the cache only the very token it verified, not one that keeps its signature', async () => {
+      const verifier = verifierFor();
+      const token = await issuer.userToken();
+      await verifier.verify(token, { audience: 'users', currentDate: at(1) });
+      const [header, payload, signature] = token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const elevated = Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString(
+        'base64url',
+      );
+      const altered = `${header}.${elevated}.${signature}`;
+      expect(verifier.verifyCached(altered, { audience: 'users', currentDate: at(1) })).toBe(
+        undefined,
+      );
+      const error = await rejection(
+        verifier.verify(altered, { audience: 'users', currentDate: at(1) }),
+      );
+      expect(error.code).toBe('TOKEN_SIGNATURE_INVALID');
+      expect(keyLookups).toBe(2);
+    });
+
     it('does not cache a token that failed verification', async () => {
       const verifier = verifierFor();
       const token = await issuer.userToken({ aud: 'orders' });
