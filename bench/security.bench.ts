@@ -1,6 +1,10 @@
 // libs/security throughput, measured side by side in one run (npm run bench -- security).
-// One Nest-on-Fastify service; the load comes from a worker thread over keep-alive HTTP/gRPC.
-// Cases alternate (open, warm, open, warm, ...) so machine noise hits both sides alike.
+// Nest-on-Fastify services in this process; the load comes from one long-lived child process
+// over keep-alive HTTP/gRPC, so the CPU time measured here is the servers' alone. Cases run in
+// short alternating windows (every case once per round, BENCH_ROUNDS rounds of BENCH_WINDOW_MS):
+// this machine's speed drifts by tens of percent within seconds, and a drift then hits every
+// case alike. Ratios are printed as the ratio of the totals and as the median of the per-round
+// ratios.
 import 'reflect-metadata';
 import {
   authorize,
@@ -25,11 +29,11 @@ import {
   protoFile,
 } from '@app/platform';
 import infra from '../scripts/lib/infra';
-import { subject } from '@casl/ability';
 import {
   Controller,
   Get,
   Module,
+  Param,
   type DynamicModule,
   type INestMicroservice,
 } from '@nestjs/common';
@@ -37,15 +41,35 @@ import { NestFactory } from '@nestjs/core';
 import { GrpcMethod, type MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { spawn } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { Agent, createServer, get as httpGet } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import * as loader from '@grpc/proto-loader';
 import type { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const CONCURRENCY = 16;
+/** New tokens signed per round for the cold case: more than a window can use. */
+const COLD_TOKENS_PER_ROUND = Math.ceil((WINDOW_MS / 1000) * 8000);
+
+/**
+ * A domain object as services hold them: an instance of a class, whose name CASL takes as the
+ * subject type (a TypeORM entity is one). CASL's `subject('Item', {...})` on a plain object
+ * works too but costs the request a property definition and a copy.
+ */
+class Item {
+  constructor(
+    readonly id: string,
+    readonly ownerId: string,
+    readonly region: string,
+    readonly name: string,
+  ) {}
+}
 const ITEM = { id: 'item-1', ownerId: 'user-1', region: 'eu', name: 'lamp' };
+const newItem = (row: typeof ITEM) => new Item(row.id, row.ownerId, row.region, row.name);
 
 const BenchPolicy = definePolicy({
   name: 'bench',
@@ -58,25 +82,52 @@ class BenchHttpController {
   @Public()
   @Get('open/item')
   open() {
-    return ITEM;
+    return newItem(ITEM);
   }
 
   /** The public route plus one custom parameter: what Nest's parameter pipeline costs. */
   @Public()
   @Get('open/item-with-parameter')
   openWithParameter(@CurrentPrincipal() _caller: Principal | undefined) {
-    return ITEM;
+    return newItem(ITEM);
   }
 
   /** Authentication alone: no parameter, no CASL check. */
   @Get('secure/item-unchecked')
   secureUnchecked() {
-    return ITEM;
+    return newItem(ITEM);
   }
 
   @Get('secure/item')
   secure(@CurrentAbility() ability: AppAbility) {
-    const item = subject('Item', { ...ITEM });
+    const item = newItem(ITEM);
+    authorize(ability, 'read', item);
+    return item;
+  }
+}
+
+/** The same pair of routes doing what a service's read does: one row from PostgreSQL by key. */
+@Controller()
+class BenchRowHttpController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private async load(id: string): Promise<Item | undefined> {
+    const rows: (typeof ITEM)[] = await this.dataSource.query(
+      'SELECT id, owner_id AS "ownerId", region, name FROM bench_items WHERE id = $1',
+      [id],
+    );
+    return rows[0] && newItem(rows[0]);
+  }
+
+  @Public()
+  @Get('open/rows/:id')
+  openRow(@Param('id') id: string) {
+    return this.load(id);
+  }
+
+  @Get('secure/rows/:id')
+  async secureRow(@Param('id') id: string, @CurrentAbility() ability: AppAbility) {
+    const item = await this.load(id);
     authorize(ability, 'read', item);
     return item;
   }
@@ -123,7 +174,7 @@ class BenchModule {
  * The same routes in a service built exactly like users and orders (`createServiceApp`: JSON
  * request logs, request ids, security headers, metrics, validation, database and NATS modules).
  * SPEC's target is stated for "one of the services", so this is the ratio the target applies to;
- * the bare Nest app above shows the cost of authentication alone.
+ * the bare Nest app shows the cost of authentication alone.
  */
 @Module({})
 class BenchServiceModule {
@@ -144,88 +195,164 @@ class BenchServiceModule {
           ownStreams: [],
           consumers: [],
         }),
-        BenchModule.forRoot(issuer, [BenchHttpController]),
+        BenchModule.forRoot(issuer, [BenchHttpController, BenchRowHttpController]),
       ],
     };
   }
 }
 
-// The load generator: N keep-alive clients in a loop for `seconds`; counts completed requests.
-// It runs in its own process (input on stdin, result on stdout), so the CPU time measured for
-// this process is the servers' alone.
-const LOAD = `
-let input = '';
-process.stdin.on('data', (chunk) => (input += chunk));
-process.stdin.on('end', () => main(JSON.parse(input)));
-async function main(workerData) {
-const { kind, target, tokens, seconds, concurrency, proto, protoDir } = workerData;
-let next = 0;
-const token = () => (tokens.length ? tokens[next++ % tokens.length] : undefined);
-  let done = 0, failed = 0;
-  const until = Date.now() + seconds * 1000;
-  if (kind === 'http') {
-    const http = require('node:http');
-    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-    const one = () => new Promise((resolve) => {
-      const t = token();
-      const req = http.get(target, { agent, headers: t ? { authorization: 'Bearer ' + t } : {} }, (res) => {
-        res.resume();
-        res.on('end', () => { res.statusCode === 200 ? done++ : failed++; resolve(); });
-      });
-      req.on('error', () => { failed++; resolve(); });
-    });
-    await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < until) await one(); }));
-    agent.destroy();
-  } else {
-    const grpc = require('@grpc/grpc-js');
-    const loader = require('@grpc/proto-loader');
-    const pkg = grpc.loadPackageDefinition(loader.loadSync(proto, { includeDirs: [protoDir] }));
-    const client = new pkg.users.v1.UsersService(target, grpc.credentials.createInsecure());
-    const one = () => new Promise((resolve) => {
-      const metadata = new grpc.Metadata();
-      const t = token();
-      if (t) metadata.set('authorization', 'Bearer ' + t);
-      client.GetUser({ id: 'item-1' }, metadata, (error) => { error ? failed++ : done++; resolve(); });
-    });
-    await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < until) await one(); }));
-    client.close();
-  }
-  process.stdout.write(JSON.stringify({ done, failed }));
+type TokenSet = 'none' | 'user' | 'service' | 'cold';
+interface LoadCommand {
+  kind: 'http' | 'grpc';
+  target: string;
+  tokens: TokenSet;
+  ms: number;
 }
-`;
-
+interface GrpcUsersClient {
+  GetUser(
+    request: { id: string },
+    metadata: grpc.Metadata,
+    callback: (error: grpc.ServiceError | null) => void,
+  ): void;
+}
 interface LoadResult {
   done: number;
   failed: number;
-  /** CPU time of this process (the servers) while the load ran, in microseconds. */
-  cpuMicros: number;
 }
 
-function load(kind: 'http' | 'grpc', target: string, tokens: string[]): Promise<LoadResult> {
-  return new Promise<LoadResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', LOAD], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let output = '';
-    const before = process.cpuUsage();
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const used = process.cpuUsage(before);
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      const { done, failed } = JSON.parse(output) as { done: number; failed: number };
-      resolve({ done, failed, cpuMicros: used.user + used.system });
-    });
-    child.stdin.end(
-      JSON.stringify({
-        kind,
-        target,
-        tokens,
-        seconds: SECONDS,
-        concurrency: CONCURRENCY,
-        proto: protoFile('users/v1/users.proto'),
-        protoDir: protoDir(),
+/**
+ * The load generator (a child process): CONCURRENCY keep-alive clients in a loop for each
+ * command's window. Cold tokens are each used once, in order, across the whole run.
+ */
+function runLoadGenerator(): void {
+  let sets: Record<Exclude<TokenSet, 'none'>, string[]> | undefined;
+  let coldNext = 0;
+  const definition = grpc.loadPackageDefinition(
+    loader.loadSync(protoFile('users/v1/users.proto'), { includeDirs: [protoDir()] }),
+  ) as unknown as {
+    users: {
+      v1: {
+        UsersService: new (target: string, credentials: grpc.ChannelCredentials) => GrpcUsersClient;
+      };
+    };
+  };
+  const grpcClients = new Map<string, GrpcUsersClient>();
+
+  const run = async ({ kind, target, tokens, ms }: LoadCommand): Promise<LoadResult> => {
+    let next = 0;
+    const token = (): string | undefined => {
+      if (tokens === 'none') return undefined;
+      if (tokens === 'cold') {
+        if (coldNext >= sets!.cold.length) throw new Error('out of cold tokens');
+        return sets!.cold[coldNext++];
+      }
+      const list = sets![tokens];
+      return list[next++ % list.length];
+    };
+    let done = 0;
+    let failed = 0;
+    const until = Date.now() + ms;
+    let one: () => Promise<void>;
+    let close = () => {};
+    if (kind === 'http') {
+      const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+      close = () => agent.destroy();
+      one = () =>
+        new Promise((resolve) => {
+          const t = token();
+          const request = httpGet(
+            target,
+            { agent, headers: t ? { authorization: `Bearer ${t}` } : {} },
+            (response) => {
+              response.resume();
+              response.on('end', () => {
+                if (response.statusCode === 200) done++;
+                else failed++;
+                resolve();
+              });
+            },
+          );
+          request.on('error', () => {
+            failed++;
+            resolve();
+          });
+        });
+    } else {
+      let client = grpcClients.get(target);
+      if (!client) {
+        client = new definition.users.v1.UsersService(target, grpc.credentials.createInsecure());
+        grpcClients.set(target, client);
+      }
+      one = () =>
+        new Promise((resolve) => {
+          const metadata = new grpc.Metadata();
+          const t = token();
+          if (t) metadata.set('authorization', `Bearer ${t}`);
+          client.GetUser({ id: ITEM.id }, metadata, (error) => {
+            if (error) failed++;
+            else done++;
+            resolve();
+          });
+        });
+    }
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (Date.now() < until) await one();
       }),
     );
+    close();
+    return { done, failed };
+  };
+
+  process.on('message', (message: { tokenSets: typeof sets } | LoadCommand) => {
+    if ('tokenSets' in message) {
+      sets = message.tokenSets;
+      process.send!('ready');
+      return;
+    }
+    run(message).then(
+      (result) => process.send!(result),
+      (error: Error) => process.send!({ error: error.message }),
+    );
   });
+}
+
+class LoadGenerator {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(tokenSets: Record<Exclude<TokenSet, 'none'>, string[]>) {
+    const child = fork(__filename, [], { env: { ...process.env, BENCH_ROLE: 'load' } });
+    await new Promise<void>((resolve) => {
+      child.once('message', () => resolve());
+      child.send({ tokenSets });
+    });
+    return new LoadGenerator(child);
+  }
+
+  run(command: LoadCommand): Promise<LoadResult> {
+    return new Promise((resolve, reject) => {
+      this.child.once('message', (message: LoadResult | { error: string }) =>
+        'error' in message ? reject(new Error(message.error)) : resolve(message),
+      );
+      this.child.send(command);
+    });
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+interface Case {
+  name: string;
+  kind: 'http' | 'grpc';
+  target: string;
+  tokens: TokenSet;
+}
+
+interface Window extends LoadResult {
+  /** CPU time of this process (the servers) during the window, in microseconds. */
+  cpuMicros: number;
 }
 
 async function main() {
@@ -258,12 +385,14 @@ async function main() {
     roles: ['customer'],
     region: 'eu',
   };
-  const userToken = await sign(userClaims);
-  const serviceToken = await sign({ sub: 'orders', client_id: 'orders', scope: 'bench:read' });
   process.stdout.write('signing tokens for the cold case...\n');
-  const coldTokens = await Promise.all(
-    Array.from({ length: 6000 * ROUNDS }, () => sign(userClaims)),
-  );
+  const tokenSets = {
+    user: [await sign(userClaims)],
+    service: [await sign({ sub: 'orders', client_id: 'orders', scope: 'bench:read' })],
+    cold: await Promise.all(
+      Array.from({ length: COLD_TOKENS_PER_ROUND * (ROUNDS + 1) }, () => sign(userClaims)),
+    ),
+  };
 
   const app = await NestFactory.create<NestFastifyApplication>(
     BenchModule.forRoot(issuer, [BenchHttpController]),
@@ -292,11 +421,21 @@ async function main() {
   });
   await service.listen({ port: serviceConfig.PORT, host: '127.0.0.1' });
   const serviceBase = `http://127.0.0.1:${serviceConfig.PORT}`;
+  const dataSource = service.get(DataSource);
+  await dataSource.query(
+    'CREATE TABLE bench_items (id text PRIMARY KEY, owner_id text NOT NULL, region text NOT NULL, name text NOT NULL)',
+  );
+  await dataSource.query('INSERT INTO bench_items VALUES ($1, $2, $3, $4)', [
+    ITEM.id,
+    ITEM.ownerId,
+    ITEM.region,
+    ITEM.name,
+  ]);
 
   const grpcApps: INestMicroservice[] = [];
   const grpcTargets: string[] = [];
   for (const controller of [OpenGrpcController, SecureGrpcController]) {
-    const port: number = 50_900 + grpcApps.length + Math.floor(Math.random() * 50) * 2;
+    const port = await infra.freePort();
     const micro: INestMicroservice = await NestFactory.createMicroservice<MicroserviceOptions>(
       BenchModule.forRoot(issuer, [controller]),
       {
@@ -309,71 +448,120 @@ async function main() {
     grpcTargets.push(`127.0.0.1:${port}`);
   }
 
-  const totals: Record<string, LoadResult> = {};
-  /** Each round's result per case, for the per-round ratios. */
-  const rounds: Record<string, LoadResult[]> = {};
-  const run = async (name: string, kind: 'http' | 'grpc', target: string, tokens: string[]) => {
-    const result = await load(kind, target, tokens);
-    (rounds[name] ??= []).push(result);
-    const total = (totals[name] ??= { done: 0, failed: 0, cpuMicros: 0 });
-    total.done += result.done;
-    total.failed += result.failed;
-    total.cpuMicros += result.cpuMicros;
-  };
-  // Warm-up: JIT, the JWKS fetch, the verification cache.
-  await load('http', `${base}/secure/item`, [userToken]);
-  await load('http', `${serviceBase}/secure/item`, [userToken]);
-  for (let round = 0; round < ROUNDS; round++) {
-    await run('http open (public route)', 'http', `${base}/open/item`, []);
-    await run('http auth + CASL, warm cache', 'http', `${base}/secure/item`, [userToken]);
-    await run(
-      'http auth + CASL, cold (new token per request)',
-      'http',
-      `${base}/secure/item`,
-      coldTokens.slice(round * 6000, (round + 1) * 6000),
-    );
-    await run('service open (public route)', 'http', `${serviceBase}/open/item`, []);
-    await run('service auth + CASL, warm cache', 'http', `${serviceBase}/secure/item`, [userToken]);
-    await run('service open + 1 parameter', 'http', `${serviceBase}/open/item-with-parameter`, []);
-    await run('service auth only, warm cache', 'http', `${serviceBase}/secure/item-unchecked`, [
-      userToken,
-    ]);
-    await run('grpc open', 'grpc', grpcTargets[0], []);
-    await run('grpc auth + scope, warm cache', 'grpc', grpcTargets[1], [serviceToken]);
-  }
+  const cases: Case[] = [
+    { name: 'http open (public route)', kind: 'http', target: `${base}/open/item`, tokens: 'none' },
+    {
+      name: 'http auth + CASL, warm cache',
+      kind: 'http',
+      target: `${base}/secure/item`,
+      tokens: 'user',
+    },
+    {
+      name: 'http auth + CASL, cold (new token per request)',
+      kind: 'http',
+      target: `${base}/secure/item`,
+      tokens: 'cold',
+    },
+    {
+      name: 'service open (public route)',
+      kind: 'http',
+      target: `${serviceBase}/open/item`,
+      tokens: 'none',
+    },
+    {
+      name: 'service auth + CASL, warm cache',
+      kind: 'http',
+      target: `${serviceBase}/secure/item`,
+      tokens: 'user',
+    },
+    {
+      name: 'service open + 1 parameter',
+      kind: 'http',
+      target: `${serviceBase}/open/item-with-parameter`,
+      tokens: 'none',
+    },
+    {
+      name: 'service auth only, warm cache',
+      kind: 'http',
+      target: `${serviceBase}/secure/item-unchecked`,
+      tokens: 'user',
+    },
+    {
+      name: 'service open, reads a row',
+      kind: 'http',
+      target: `${serviceBase}/open/rows/${ITEM.id}`,
+      tokens: 'none',
+    },
+    {
+      name: 'service auth + CASL, reads a row',
+      kind: 'http',
+      target: `${serviceBase}/secure/rows/${ITEM.id}`,
+      tokens: 'user',
+    },
+    { name: 'grpc open', kind: 'grpc', target: grpcTargets[0], tokens: 'none' },
+    {
+      name: 'grpc auth + scope, warm cache',
+      kind: 'grpc',
+      target: grpcTargets[1],
+      tokens: 'service',
+    },
+  ];
 
-  const rps = (name: string) => totals[name].done / (SECONDS * ROUNDS);
-  // Server CPU per request: steadier than req/s on a shared 2-core machine (the load generator
-  // runs in another process and is not counted).
-  const cpu = (name: string) => totals[name].cpuMicros / Math.max(1, totals[name].done);
-  const lines = Object.entries(totals).map(
-    ([name, t]) =>
+  const load = await LoadGenerator.start(tokenSets);
+  const windows = new Map<string, Window[]>(cases.map((c) => [c.name, []]));
+  const measure = async (c: Case, ms: number): Promise<Window> => {
+    const before = process.cpuUsage();
+    const result = await load.run({ kind: c.kind, target: c.target, tokens: c.tokens, ms });
+    const used = process.cpuUsage(before);
+    return { ...result, cpuMicros: used.user + used.system };
+  };
+  // Warm-up: JIT, the JWKS fetch, the verification cache, the connection pool.
+  for (const c of cases) await measure(c, Math.min(WINDOW_MS, 1000));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of cases) windows.get(c.name)!.push(await measure(c, WINDOW_MS));
+  }
+  load.stop();
+
+  const total = (name: string) =>
+    windows.get(name)!.reduce(
+      (sum, w) => ({
+        done: sum.done + w.done,
+        failed: sum.failed + w.failed,
+        cpuMicros: sum.cpuMicros + w.cpuMicros,
+      }),
+      { done: 0, failed: 0, cpuMicros: 0 },
+    );
+  const rps = (name: string) => total(name).done / ((ROUNDS * WINDOW_MS) / 1000);
+  const cpu = (name: string) => total(name).cpuMicros / Math.max(1, total(name).done);
+  const lines = cases.map(({ name }) => {
+    const t = total(name);
+    return (
       `${name.padEnd(48)} ${rps(name).toFixed(0).padStart(7)} req/s ${cpu(name).toFixed(0).padStart(5)} µs CPU/req` +
-      (t.failed ? `  (${t.failed} failed)` : ''),
-  );
-  // Cases of one round run back to back, so a round's ratio sees the machine in one state; the
-  // median of those ratios moves less with a noisy neighbour than the ratio of the totals.
+      (t.failed ? `  (${t.failed} failed)` : '')
+    );
+  });
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
   const perRound = (auth: string, open: string) =>
-    median(rounds[auth].map((result, round) => result.done / rounds[open][round].done));
+    median(windows.get(auth)!.map((w, round) => w.done / windows.get(open)![round].done));
   const ratio = (auth: string, open: string) =>
-    `${(rps(auth) / rps(open)).toFixed(2)}x req/s, ${(cpu(open) / cpu(auth)).toFixed(2)}x requests per CPU second, ` +
-    `${perRound(auth, open).toFixed(2)}x median of the per-round req/s ratios`;
+    `${(rps(auth) / rps(open)).toFixed(2)}x req/s (median of rounds ${perRound(auth, open).toFixed(2)}x), ` +
+    `${(cpu(open) / cpu(auth)).toFixed(2)}x requests per CPU second`;
   process.stdout.write(
     [
-      `concurrency ${CONCURRENCY}, ${ROUNDS} x ${SECONDS} s per case, ES256`,
+      `concurrency ${CONCURRENCY}, ${ROUNDS} rounds of ${WINDOW_MS / 1000} s per case, ES256`,
       ...lines,
       '',
-      `ratio service warm / open: ${ratio('service auth + CASL, warm cache', 'service open (public route)')}  (target >= 0.90; the service pipeline of users and orders)`,
-      `  of which, service open + 1 parameter / open: ${ratio('service open + 1 parameter', 'service open (public route)')}  (Nest's parameter pipeline alone)`,
-      `  of which, service auth only / open:          ${ratio('service auth only, warm cache', 'service open (public route)')}  (the guard alone: no parameter, no CASL)`,
-      `ratio http warm / open:    ${ratio('http auth + CASL, warm cache', 'http open (public route)')}  (bare Nest app)`,
-      `ratio http cold / open:    ${ratio('http auth + CASL, cold (new token per request)', 'http open (public route)')}`,
-      `ratio grpc auth / open:    ${ratio('grpc auth + scope, warm cache', 'grpc open')}`,
+      `ratio service warm / open:   ${ratio('service auth + CASL, warm cache', 'service open (public route)')}  (target >= 0.90; the service pipeline of users and orders)`,
+      `  of which, + 1 parameter:   ${ratio('service open + 1 parameter', 'service open (public route)')}  (Nest's parameter pipeline alone)`,
+      `  of which, auth only:       ${ratio('service auth only, warm cache', 'service open (public route)')}  (the guard alone: no parameter, no CASL)`,
+      `ratio service, reads a row:  ${ratio('service auth + CASL, reads a row', 'service open, reads a row')}  (both routes read one row by key, as GET /orders/:id does)`,
+      `ratio http warm / open:      ${ratio('http auth + CASL, warm cache', 'http open (public route)')}  (bare Nest app)`,
+      `ratio http cold / open:      ${ratio('http auth + CASL, cold (new token per request)', 'http open (public route)')}`,
+      `ratio grpc auth / open:      ${ratio('grpc auth + scope, warm cache', 'grpc open')}`,
       '',
     ].join('\n'),
   );
-  const failures = Object.values(totals).reduce((sum, t) => sum + t.failed, 0);
+  const failures = cases.reduce((sum, c) => sum + total(c.name).failed, 0);
   await app.close();
   await service.close();
   await nats.stop();
@@ -383,4 +571,5 @@ async function main() {
   process.exit(failures > 0 ? 1 : 0);
 }
 
-void main();
+if (process.env.BENCH_ROLE === 'load') runLoadGenerator();
+else void main();
