@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { acceptRequestId, currentRequestId, REQUEST_ID_HEADER } from '../context/request-context';
 
@@ -6,14 +6,12 @@ const REQUEST_ID = Symbol('requestId');
 
 /**
  * The request id of an incoming HTTP request: the caller's `x-request-id` when acceptable,
- * otherwise a new one. Computed once per request and echoed in the response header.
+ * otherwise a new one. Computed once per request (Fastify's genReqId); createServiceApp's
+ * onRequest hook echoes it in the response header.
  */
-export function requestIdFor(req: IncomingMessage, res?: ServerResponse): string {
+export function requestIdFor(req: IncomingMessage): string {
   const holder = req as IncomingMessage & { [REQUEST_ID]?: string };
   holder[REQUEST_ID] ??= acceptRequestId(req.headers[REQUEST_ID_HEADER]);
-  if (res && !res.headersSent && !res.hasHeader(REQUEST_ID_HEADER)) {
-    res.setHeader(REQUEST_ID_HEADER, holder[REQUEST_ID]);
-  }
   return holder[REQUEST_ID];
 }
 
@@ -60,7 +58,7 @@ export function loggingOptions(serviceName: string, level: string): Params {
       messageKey: 'msg',
       timestamp: () => `,"time":"${new Date().toISOString()}"`,
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      genReqId: (req, res) => requestIdFor(req, res),
+      genReqId: (req) => requestIdFor(req),
       mixin: () => {
         const requestId = currentRequestId();
         return requestId ? { requestId } : {};
