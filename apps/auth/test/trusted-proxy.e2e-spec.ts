@@ -1,5 +1,13 @@
 import { postJson, startAuthTestApp, uniqueEmail, type AuthTestApp } from './support/auth-test-app';
 
+/** A failed login from `forwardedFor`, as a proxy in front of `app` would forward it. */
+const failedLogin = (app: AuthTestApp, forwardedFor: string) =>
+  postJson(
+    `${app.url}/auth/login`,
+    { email: uniqueEmail(), password: 'wrong password' },
+    { 'x-forwarded-for': forwardedFor },
+  );
+
 let auth: AuthTestApp;
 beforeAll(async () => {
   auth = await startAuthTestApp('auth_proxy', {
@@ -10,12 +18,7 @@ beforeAll(async () => {
 afterAll(async () => auth?.close());
 
 it('counts per forwarded client IP when the proxy is trusted by config', async () => {
-  const attempt = (ip: string) =>
-    postJson(
-      `${auth.url}/auth/login`,
-      { email: uniqueEmail(), password: 'wrong password' },
-      { 'x-forwarded-for': ip },
-    );
+  const attempt = (ip: string) => failedLogin(auth, ip);
   for (let i = 0; i < 3; i++) expect((await attempt('203.0.113.7')).status).toBe(401);
   expect((await attempt('203.0.113.7')).status).toBe(429);
   expect((await attempt('203.0.113.8')).status).toBe(401);
@@ -32,12 +35,7 @@ describe('with a hop count (only the proxy can reach the service, as in k8s)', (
   afterAll(async () => behindOneHop?.close());
 
   it('counts per client IP the proxy appended, not per address a client wrote before it', async () => {
-    const attempt = (forwardedFor: string) =>
-      postJson(
-        `${behindOneHop.url}/auth/login`,
-        { email: uniqueEmail(), password: 'wrong password' },
-        { 'x-forwarded-for': forwardedFor },
-      );
+    const attempt = (forwardedFor: string) => failedLogin(behindOneHop, forwardedFor);
     for (let i = 0; i < 3; i++) {
       expect((await attempt(`198.51.100.${i}, 203.0.113.7`)).status).toBe(401);
     }
