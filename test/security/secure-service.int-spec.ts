@@ -178,6 +178,25 @@ describe('HTTP edge (passport-jwt + TokenVerifier)', () => {
     expect(response.status).toBe(401);
   });
 
+  it('reads the Authorization header with the rule gRPC and NATS use: Bearer and one token', async () => {
+    const token = await issuer.userToken({ aud: 'inventory' });
+    const sent = (authorization: string) =>
+      http('/items/me', { headers: { authorization } }).then(({ status }) => status);
+    expect(await sent(`bearer ${token}`)).toBe(200);
+    expect(await sent(`Bearer ${token} ${token}`)).toBe(401);
+    expect(await sent(`Bearer ${token} trailing`)).toBe(401);
+    expect(await sent(`Bearer\t${token}`)).toBe(401);
+    expect(await sent(`Token ${token}`)).toBe(401);
+    // The same header values over gRPC:
+    const overGrpc = (authorization: string) =>
+      grpcCall(undefined, aliceItem.id, (m) => m.set('authorization', authorization)).then(
+        ({ code }) => code,
+      );
+    const serviceToken = await issuer.serviceToken('orders', 'inventory', 'inventory:read');
+    expect(await overGrpc(`bearer ${serviceToken}`)).toBe(0);
+    expect(await overGrpc(`Bearer ${serviceToken} trailing`)).toBe(16);
+  });
+
   it('refuses a token for another audience', async () => {
     const response = await http('/items/me', { token: await issuer.userToken({ aud: 'orders' }) });
     expect(response.status).toBe(401);

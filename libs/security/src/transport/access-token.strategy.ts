@@ -1,15 +1,24 @@
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
-import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import { Strategy as JwtStrategy, type JwtFromRequestFunction } from 'passport-jwt';
 import { SecurityError } from '../security.error';
 import type { Principal } from '../token/principal';
 import type { TokenVerifier } from '../token/token-verifier';
+import { bearerToken } from './transport-of';
+
+/**
+ * passport-jwt's extractor contract with the rule the gRPC and NATS guards apply: the
+ * `Authorization` header holds `Bearer <b64token>` and nothing else (RFC 6750 §2.1). Never a
+ * query string or a body. passport-jwt's own `fromAuthHeaderAsBearerToken` took the first two
+ * words of the header, so `Bearer <token> anything` passed at the HTTP edge while gRPC refused it.
+ */
+const fromAuthorizationHeader: JwtFromRequestFunction = (request) =>
+  bearerToken((request as { headers?: Record<string, unknown> }).headers?.authorization) ?? null;
 
 /**
  * passport-jwt at the HTTP edge, with ONE verifier deciding. passport-jwt's own verification
- * (jsonwebtoken with a static key) is not used: `authenticate` takes the token with
- * passport-jwt's `fromAuthHeaderAsBearerToken` extractor (the Authorization header only,
- * never a query string or body) and hands it to the same `TokenVerifier` the gRPC and NATS
+ * (jsonwebtoken with a static key) is not used: `authenticate` takes the token with the
+ * `fromAuthorizationHeader` extractor and hands it to the same `TokenVerifier` the gRPC and NATS
  * guards use, so a rule holds on every transport or on none.
  *
  * The strategy reports `success` itself rather than through a `validate()` callback: the
@@ -18,7 +27,7 @@ import type { TokenVerifier } from '../token/token-verifier';
  * before is answered synchronously (time, audience and deny-list still checked).
  */
 class VerifierBackedJwtStrategy extends JwtStrategy {
-  private readonly extract = ExtractJwt.fromAuthHeaderAsBearerToken();
+  private readonly extract = fromAuthorizationHeader;
 
   constructor(
     private readonly verifier: TokenVerifier,
@@ -27,7 +36,7 @@ class VerifierBackedJwtStrategy extends JwtStrategy {
   ) {
     super(
       {
-        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        jwtFromRequest: fromAuthorizationHeader,
         secretOrKeyProvider: (_request, _token, done) =>
           done(new Error('passport-jwt verification is not used; TokenVerifier decides')),
       },
