@@ -17,6 +17,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ClientProxyFactory, type ClientGrpc } from '@nestjs/microservices';
 import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
 import { Client } from 'pg';
 import { firstValueFrom, type Observable } from 'rxjs';
 import { freePort } from '../../scripts/lib/infra';
@@ -60,6 +61,23 @@ async function http(path: string, init: RequestInit & { token?: string } = {}) {
     error: { code: string; message: string };
   };
   return { status: response.status, headers: response.headers, body };
+}
+
+/** GET /items/me with two Authorization fields, over a raw socket (clients join or refuse them). */
+function twoAuthorizationFields(first: string, second: string): Promise<number> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    let response = '';
+    const socket = netConnect(Number(port), hostname, () =>
+      socket.write(
+        `GET /items/me HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: ${first}\r\n` +
+          `authorization: ${second}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    socket.on('data', (chunk) => (response += chunk.toString()));
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1])));
+    socket.on('error', reject);
+  });
 }
 
 type GetUser = (
@@ -187,6 +205,7 @@ describe('HTTP edge (passport-jwt + TokenVerifier)', () => {
     expect(await sent(`Bearer ${token} trailing`)).toBe(401);
     expect(await sent(`Bearer\t${token}`)).toBe(401);
     expect(await sent(`Token ${token}`)).toBe(401);
+    expect(await twoAuthorizationFields(`Bearer ${token}`, `Bearer ${token}`)).toBe(401);
     // The same header values over gRPC:
     const overGrpc = (authorization: string) =>
       grpcCall(undefined, aliceItem.id, (m) => m.set('authorization', authorization)).then(

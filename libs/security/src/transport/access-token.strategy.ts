@@ -1,4 +1,5 @@
 import { PassportStrategy } from '@nestjs/passport';
+import type { IncomingMessage } from 'node:http';
 import passport from 'passport';
 import { Strategy as JwtStrategy, type JwtFromRequestFunction } from 'passport-jwt';
 import { SecurityError } from '../security.error';
@@ -12,8 +13,23 @@ import { bearerToken } from './transport-of';
  * query string or a body. passport-jwt's own `fromAuthHeaderAsBearerToken` took the first two
  * words of the header, so `Bearer <token> anything` passed at the HTTP edge while gRPC refused it.
  */
-const fromAuthorizationHeader: JwtFromRequestFunction = (request) =>
-  bearerToken((request as { headers?: Record<string, unknown> }).headers?.authorization) ?? null;
+const fromAuthorizationHeader: JwtFromRequestFunction = (request) => {
+  const { headers, raw } = request as { headers?: Record<string, unknown>; raw?: IncomingMessage };
+  // Exactly one Authorization field, as over gRPC: Node keeps the first of several in
+  // `headers`, and a proxy that reads the last would disagree with the service on the caller.
+  if (raw && authorizationFields(raw.rawHeaders) !== 1) return null;
+  return bearerToken(headers?.authorization) ?? null;
+};
+
+/** How many Authorization fields the request carried, whatever their case. */
+function authorizationFields(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
+  return count;
+}
 
 /**
  * passport-jwt at the HTTP edge, with ONE verifier deciding. passport-jwt's own verification
