@@ -19,10 +19,9 @@ const AUTHENTICATED = Symbol('authenticated caller');
 type Carrier = { [AUTHENTICATED]?: Authenticated };
 
 function carrierOf(context: ExecutionContext): Carrier | undefined {
-  const carrier: unknown =
-    context.getType() === 'http'
-      ? context.switchToHttp().getRequest()
-      : context.switchToRpc().getContext();
+  // switchToHttp().getRequest() and switchToRpc().getContext(), without the closures those
+  // attach to the context on every call.
+  const carrier: unknown = context.getArgByIndex(context.getType() === 'http' ? 0 : 1);
   return typeof carrier === 'object' && carrier !== null ? (carrier as Carrier) : undefined;
 }
 
