@@ -17,7 +17,6 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ClientProxyFactory, type ClientGrpc } from '@nestjs/microservices';
 import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
-import { connect as netConnect } from 'node:net';
 import { Client } from 'pg';
 import { firstValueFrom, type Observable } from 'rxjs';
 import { freePort } from '../../scripts/lib/infra';
@@ -25,6 +24,7 @@ import { createTestDatabase, startTestNats } from '../support/test-infra';
 import { applied, InventoryModule, ITEMS } from './support/inventory.service';
 import { T0, TestIssuer } from './support/test-issuer';
 import { eventually } from '../support/eventually';
+import { rawGetStatus } from '../support/raw-http';
 
 let issuer: TestIssuer;
 let database: { url: string; drop(): Promise<void> };
@@ -61,23 +61,6 @@ async function http(path: string, init: RequestInit & { token?: string } = {}) {
     error: { code: string; message: string };
   };
   return { status: response.status, headers: response.headers, body };
-}
-
-/** GET /items/me with two Authorization fields, over a raw socket (clients join or refuse them). */
-function twoAuthorizationFields(first: string, second: string): Promise<number> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    let response = '';
-    const socket = netConnect(Number(port), hostname, () =>
-      socket.write(
-        `GET /items/me HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: ${first}\r\n` +
-          `authorization: ${second}\r\nConnection: close\r\n\r\n`,
-      ),
-    );
-    socket.on('data', (chunk) => (response += chunk.toString()));
-    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1])));
-    socket.on('error', reject);
-  });
 }
 
 type GetUser = (
@@ -205,7 +188,8 @@ describe('HTTP edge (passport-jwt + TokenVerifier)', () => {
     expect(await sent(`Bearer ${token} trailing`)).toBe(401);
     expect(await sent(`Bearer\t${token}`)).toBe(401);
     expect(await sent(`Token ${token}`)).toBe(401);
-    expect(await twoAuthorizationFields(`Bearer ${token}`, `Bearer ${token}`)).toBe(401);
+    const twoFields = [`Authorization: Bearer ${token}`, `authorization: Bearer ${token}`];
+    expect(await rawGetStatus(baseUrl, '/items/me', twoFields)).toBe(401);
     // The same header values over gRPC:
     const overGrpc = (authorization: string) =>
       grpcCall(undefined, aliceItem.id, (m) => m.set('authorization', authorization)).then(

@@ -7,6 +7,7 @@ import {
   type AuthTestApp,
   bearer,
 } from './support/auth-test-app';
+import { rawGetStatus } from '../../../test/support/raw-http';
 import { AuthEventsListener } from './support/nats-listener';
 import { adminToken, login, refresh, registerAndLogin } from './support/users';
 
@@ -175,6 +176,15 @@ describe('admin endpoints (BFLA)', () => {
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
     }
     expect(await state()).toEqual(before);
+  });
+
+  it('reads Authorization with the rule of every service: one field, Bearer and one token', async () => {
+    const status = (authorization: string) =>
+      fetch(`${auth.url}/admin/clients`, { headers: { authorization } }).then((r) => r.status);
+    expect(await status(`bearer ${admin}`)).toBe(200);
+    expect(await status(`Bearer ${admin} trailing`)).toBe(401);
+    const twoFields = [`Authorization: Bearer ${admin}`, `Authorization: Bearer ${admin}`];
+    expect(await rawGetStatus(auth.url, '/admin/clients', twoFields)).toBe(401);
   });
 
   it('lets the admin through on the same routes (the 403s are about the role)', async () => {

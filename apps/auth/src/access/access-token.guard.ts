@@ -1,5 +1,5 @@
 import { ApiError, Public } from '@app/platform';
-import { TokenVerifier } from '@app/security';
+import { httpBearerToken, TokenVerifier } from '@app/security';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
@@ -41,17 +41,16 @@ export class AccessTokenGuard implements CanActivate {
   }
 
   private async authenticate(request: FastifyRequest & AuthenticatedRequest): Promise<boolean> {
-    // RFC 6750 §2.1 only: tokens are never read from the query string or the body.
-    const header = request.headers.authorization;
-    const match =
-      typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
-    if (!match) {
+    // The rule of every service (RFC 6750 §2.1, one Authorization field): never the query
+    // string or the body.
+    const token = httpBearerToken(request);
+    if (!token) {
       throw new ApiError(401, 'a bearer token is required', {
         headers: { 'WWW-Authenticate': challenge() },
       });
     }
     try {
-      const { claims } = await this.verifier.verify(match[1], {
+      const { claims } = await this.verifier.verify(token, {
         audience: AUTH_AUDIENCE,
         currentDate: new Date(this.clock.now()),
       });

@@ -1,5 +1,6 @@
 import { GRPC_STATUS, JetStreamContext } from '@app/platform';
 import {
+  bearerToken,
   EVENTS_AUDIENCE,
   EVENTS_PUBLISH_SCOPE,
   publisherOf,
@@ -33,13 +34,12 @@ export class EventTokenGuard implements CanActivate {
 
   private async authenticate(message: JetStreamContext): Promise<boolean> {
     if (!(message instanceof JetStreamContext)) throw refuse('not a JetStream message');
-    const header = message.getHeader('Authorization');
-    const match = header ? /^Bearer (\S+)$/.exec(header) : null;
-    if (!match) throw refuse('message has no bearer token');
+    const token = bearerToken(message.getHeader('Authorization'));
+    if (!token) throw refuse('message has no bearer token');
     let claims: AccessTokenClaims;
     try {
       // Verified by @app/security's TokenVerifier (own-token-verifier.ts), as users and orders do.
-      ({ claims } = await this.verifier.verify(match[1], {
+      ({ claims } = await this.verifier.verify(token, {
         audience: EVENTS_AUDIENCE,
         currentDate: message.getStoredAt(),
       }));

@@ -1,35 +1,18 @@
 import { PassportStrategy } from '@nestjs/passport';
-import type { IncomingMessage } from 'node:http';
 import passport from 'passport';
 import { Strategy as JwtStrategy, type JwtFromRequestFunction } from 'passport-jwt';
 import { SecurityError } from '../security.error';
 import type { Principal } from '../token/principal';
 import type { TokenVerifier } from '../token/token-verifier';
-import { bearerToken } from './transport-of';
+import { httpBearerToken, type HttpRequestHeaders } from './transport-of';
 
 /**
- * passport-jwt's extractor contract with the rule the gRPC and NATS guards apply: the
- * `Authorization` header holds `Bearer <b64token>` and nothing else (RFC 6750 §2.1). Never a
- * query string or a body. passport-jwt's own `fromAuthHeaderAsBearerToken` took the first two
- * words of the header, so `Bearer <token> anything` passed at the HTTP edge while gRPC refused it.
+ * passport-jwt's extractor contract, with the rule every transport applies (`httpBearerToken`).
+ * passport-jwt's `fromAuthHeaderAsBearerToken` took the first two words of the header, so
+ * `Bearer <token> anything` passed over HTTP while gRPC refused it.
  */
-const fromAuthorizationHeader: JwtFromRequestFunction = (request) => {
-  const { headers, raw } = request as { headers?: Record<string, unknown>; raw?: IncomingMessage };
-  // Exactly one Authorization field, as over gRPC: Node keeps the first of several in
-  // `headers`, and a proxy that reads the last would disagree with the service on the caller.
-  if (raw && authorizationFields(raw.rawHeaders) !== 1) return null;
-  return bearerToken(headers?.authorization) ?? null;
-};
-
-/** How many Authorization fields the request carried, whatever their case. */
-function authorizationFields(rawHeaders: readonly string[]): number {
-  let count = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
-  }
-  return count;
-}
+const fromAuthorizationHeader: JwtFromRequestFunction = (request) =>
+  httpBearerToken(request as HttpRequestHeaders) ?? null;
 
 /**
  * passport-jwt at the HTTP edge, with ONE verifier deciding. passport-jwt's own verification

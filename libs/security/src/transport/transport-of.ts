@@ -1,6 +1,7 @@
 import { JetStreamContext } from '@app/platform';
 import { Metadata } from '@grpc/grpc-js';
 import type { ArgumentsHost } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
 
 export type Transport = 'http' | 'grpc' | 'nats' | 'unknown';
 
@@ -21,4 +22,33 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 export function bearerToken(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   return BEARER.exec(value)?.[1];
+}
+
+/** What `httpBearerToken` reads: a Fastify request (`raw` is Node's message) or Node's message. */
+export interface HttpRequestHeaders {
+  headers?: Record<string, unknown>;
+  raw?: Pick<IncomingMessage, 'rawHeaders'>;
+  rawHeaders?: readonly string[];
+}
+
+/**
+ * The access token of an HTTP request: exactly one Authorization field, holding
+ * `Bearer <b64token>` and nothing else (the gRPC guard likewise wants one `authorization`
+ * entry). Node keeps only the first of several fields in `headers`, and a proxy that reads the
+ * last would disagree with the service on who is calling. Never a query string or a body.
+ */
+export function httpBearerToken(request: HttpRequestHeaders): string | undefined {
+  const rawHeaders = request.raw?.rawHeaders ?? request.rawHeaders;
+  if (rawHeaders && authorizationFields(rawHeaders) !== 1) return undefined;
+  return bearerToken(request.headers?.authorization);
+}
+
+/** How many Authorization fields a request carried, whatever their case. */
+function authorizationFields(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
+  return count;
 }
