@@ -24,7 +24,7 @@ import { createTestDatabase, startTestNats } from '../support/test-infra';
 import { applied, InventoryModule, ITEMS } from './support/inventory.service';
 import { T0, TestIssuer } from './support/test-issuer';
 import { eventually } from '../support/eventually';
-import { rawGetStatus } from '../support/raw-http';
+import { rawHttpStatus } from '../support/raw-http';
 
 let issuer: TestIssuer;
 let database: { url: string; drop(): Promise<void> };
@@ -189,7 +189,7 @@ describe('HTTP edge (passport-jwt + TokenVerifier)', () => {
     expect(await sent(`Bearer\t${token}`)).toBe(401);
     expect(await sent(`Token ${token}`)).toBe(401);
     const twoFields = [`Authorization: Bearer ${token}`, `authorization: Bearer ${token}`];
-    expect(await rawGetStatus(baseUrl, '/items/me', twoFields)).toBe(401);
+    expect(await rawHttpStatus(baseUrl, { path: '/items/me', headerLines: twoFields })).toBe(401);
     // The same header values over gRPC:
     const overGrpc = (authorization: string) =>
       grpcCall(undefined, aliceItem.id, (m) => m.set('authorization', authorization)).then(

@@ -7,7 +7,7 @@ import {
   type AuthTestApp,
   bearer,
 } from './support/auth-test-app';
-import { rawGetStatus } from '../../../test/support/raw-http';
+import { rawHttpStatus } from '../../../test/support/raw-http';
 import { AuthEventsListener } from './support/nats-listener';
 import { adminToken, login, refresh, registerAndLogin } from './support/users';
 
@@ -184,7 +184,9 @@ describe('admin endpoints (BFLA)', () => {
     expect(await status(`bearer ${admin}`)).toBe(200);
     expect(await status(`Bearer ${admin} trailing`)).toBe(401);
     const twoFields = [`Authorization: Bearer ${admin}`, `Authorization: Bearer ${admin}`];
-    expect(await rawGetStatus(auth.url, '/admin/clients', twoFields)).toBe(401);
+    expect(await rawHttpStatus(auth.url, { path: '/admin/clients', headerLines: twoFields })).toBe(
+      401,
+    );
   });
 
   it('lets the admin through on the same routes (the 403s are about the role)', async () => {

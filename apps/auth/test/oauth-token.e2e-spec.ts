@@ -7,6 +7,7 @@ import {
   startAuthTestApp,
   type AuthTestApp,
 } from './support/auth-test-app';
+import { rawHttpStatus } from '../../../test/support/raw-http';
 import { ClientCredentialsGrant } from '../src/oauth/grants/client-credentials.grant';
 
 let auth: AuthTestApp;
@@ -104,6 +105,31 @@ describe('client_credentials', () => {
       usersBasic(),
     );
     await expectOAuthError(response, 400, 'invalid_request');
+  });
+
+  it('refuses two Authorization fields at the token and revocation endpoints (RFC 6749 §2.3)', async () => {
+    const twoBasics = (path: string, body: string) =>
+      rawHttpStatus(auth.url, {
+        method: 'POST',
+        path,
+        headerLines: [
+          'Content-Type: application/x-www-form-urlencoded',
+          `Authorization: ${usersBasic()}`,
+          `Authorization: ${basic('orders', 'not-the-secret')}`,
+        ],
+        body,
+      });
+    expect(await twoBasics('/oauth/token', 'grant_type=client_credentials&audience=orders')).toBe(
+      400,
+    );
+    expect(await twoBasics('/oauth/revoke', 'token=opaque-refresh-token')).toBe(400);
+    // One field of the same request is served.
+    const one = await postForm(
+      tokenUrl,
+      { grant_type: 'client_credentials', audience: 'orders' },
+      usersBasic(),
+    );
+    expect(one.status).toBe(200);
   });
 
   it('refuses client_secret_post', async () => {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
 import { AuditService } from '../audit/audit.service';
 import { ClientSecretHasher } from '../clients/client-secret.hasher';
@@ -38,6 +39,18 @@ export class ClientAuthenticator {
     private readonly audit: AuditService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
+
+  /**
+   * The request's Authorization header; two or more Authorization fields are invalid_request
+   * (RFC 6749 §2.3: one method per request). Node keeps only the first of several in `headers`.
+   */
+  static authorizationOf(request: FastifyRequest): string | undefined {
+    const fields = request.raw.headersDistinct.authorization;
+    if (fields && fields.length > 1) {
+      throw new OAuthError('invalid_request', 'more than one Authorization header');
+    }
+    return request.headers.authorization;
+  }
 
   /** Whether the request carries any client credentials at all. */
   static presented(authorization: string | undefined, params: Record<string, string>): boolean {

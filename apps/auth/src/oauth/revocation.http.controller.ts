@@ -1,15 +1,5 @@
 import { Public } from '@app/platform';
-import {
-  Body,
-  Controller,
-  Headers,
-  HttpCode,
-  Inject,
-  Post,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -47,12 +37,12 @@ export class RevocationHttpController {
   @ApiConsumes('application/x-www-form-urlencoded')
   async revoke(
     @Body() body: unknown,
-    @Headers('authorization') authorization: string | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     const params = singleValued(body);
     if (!params.token) throw new OAuthError('invalid_request', 'token is required');
+    const authorization = ClientAuthenticator.authorizationOf(request);
     const client = ClientAuthenticator.presented(authorization, params)
       ? await this.authenticator.authenticate(authorization, params, request.ip)
       : null;

@@ -29,7 +29,7 @@ export class TokenEndpoint {
   }
 
   async handle(request: FastifyRequest): Promise<TokenResponse> {
-    const { 'content-type': contentType, authorization } = request.headers;
+    const contentType = request.headers['content-type'];
     if (!isFormContentType(contentType)) {
       throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
     }
@@ -39,6 +39,7 @@ export class TokenEndpoint {
     if (!grant) {
       throw new OAuthError('unsupported_grant_type', 'the grant type is not supported');
     }
+    const authorization = ClientAuthenticator.authorizationOf(request);
     const client = await this.authenticator.authenticate(authorization, params, request.ip);
     return grant.handle(client, params, request.ip);
   }
