@@ -379,6 +379,23 @@ describe('NATS (JetStream)', () => {
     expect(applied.some((a) => a.messageId === id)).toBe(false);
   });
 
+  it('terminates a message carrying two Authorization headers', async () => {
+    const token = await issuer.serviceToken('auth', 'events', 'events:publish');
+    const messageId = randomUUID();
+    const headers = natsHeaders();
+    headers.append('Authorization', `Bearer ${token}`);
+    headers.append('authorization', `Bearer ${token}`);
+    await nc.jetstream().publish('auth.identity.registered', Buffer.from('{}'), {
+      msgID: messageId,
+      headers,
+    });
+    expect(await deadLetter(messageId)).toMatchObject({ error_code: 'UNAUTHENTICATED' });
+    expect(applied.some((a) => a.messageId === messageId)).toBe(false);
+    // One of them alone is applied.
+    const single = await publish('auth.identity.registered', {}, token);
+    await eventually(() => applied.some((a) => a.messageId === single));
+  });
+
   it('terminates a message whose client may not publish that subject', async () => {
     const id = await publish(
       'auth.identity.registered',

@@ -56,7 +56,7 @@ export { formatPolicyTable, policyTable } from './casl/policy-table';
 export type { PolicyTableRow } from './casl/policy-table';
 
 // Transports.
-export { bearerToken, httpBearerToken } from './transport/transport-of';
+export { bearerToken, httpBearerToken, messageBearerToken } from './transport/transport-of';
 export { serviceTokenInterceptor } from './transport/service-token.grpc-interceptor';
 export { SecureEventPublisher } from './transport/secure-event.publisher';
 export { EventsHeadersProvider } from './transport/events-headers.provider';

@@ -1,6 +1,6 @@
 import { GRPC_STATUS, JetStreamContext } from '@app/platform';
 import {
-  bearerToken,
+  messageBearerToken,
   EVENTS_AUDIENCE,
   EVENTS_PUBLISH_SCOPE,
   publisherOf,
@@ -34,7 +34,7 @@ export class EventTokenGuard implements CanActivate {
 
   private async authenticate(message: JetStreamContext): Promise<boolean> {
     if (!(message instanceof JetStreamContext)) throw refuse('not a JetStream message');
-    const token = bearerToken(message.getHeader('Authorization'));
+    const token = messageBearerToken(message);
     if (!token) throw refuse('message has no bearer token');
     let claims: AccessTokenClaims;
     try {

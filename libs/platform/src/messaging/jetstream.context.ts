@@ -1,5 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
-import type { JsMsg } from 'nats';
+import { Match, type JsMsg } from 'nats';
 
 /**
  * What a JetStream handler (and a guard in front of it) can see of the message. Passed as the
@@ -16,6 +16,11 @@ export class JetStreamContext extends BaseRpcContext<[JsMsg]> {
 
   getSubject(): string {
     return this.message.subject;
+  }
+
+  /** Every value of a header, in order, whatever the case of its name (NATS headers repeat). */
+  getHeaderValues(name: string): string[] {
+    return this.message.headers?.values(name, Match.IgnoreCase) ?? [];
   }
 
   /** A header value, or undefined. Header names are case-insensitive. */

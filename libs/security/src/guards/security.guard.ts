@@ -24,7 +24,12 @@ import type { Principal } from '../token/principal';
 import { TokenVerifier } from '../token/token-verifier';
 import type { HttpAuthenticator } from '../transport/access-token.strategy';
 import { toEdgeError } from '../transport/edge-error';
-import { bearerToken, transportOf, type Transport } from '../transport/transport-of';
+import {
+  bearerToken,
+  messageBearerToken,
+  transportOf,
+  type Transport,
+} from '../transport/transport-of';
 import { rememberPrincipal } from './principal-store';
 
 type Handler = ReturnType<ExecutionContext['getHandler']>;
@@ -144,7 +149,7 @@ export class SecurityGuard implements CanActivate {
    * for events with scope events:publish, and its client owns the subject's prefix.
    */
   private async authenticateMessage(message: JetStreamContext): Promise<Principal> {
-    const token = bearerToken(message.getHeader('Authorization'));
+    const token = messageBearerToken(message);
     if (!token) throw new SecurityError('TOKEN_MISSING', 'message has no Authorization header');
     const { principal } = await this.verifier.verify(token, {
       audience: EVENTS_AUDIENCE,

@@ -13,7 +13,7 @@ import {
   RevocationList,
 } from '../token/revocation-list';
 import type { TokenVerifier } from '../token/token-verifier';
-import { bearerToken } from './transport-of';
+import { messageBearerToken } from './transport-of';
 
 /**
  * Feeds this replica's deny-list from `auth.revocations`. Every replica must see every
@@ -78,7 +78,7 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
   async apply(message: JsMsg): Promise<boolean> {
     const context = new JetStreamContext(message);
     try {
-      const token = bearerToken(context.getHeader('Authorization'));
+      const token = messageBearerToken(context);
       if (!token) throw new SecurityError('TOKEN_MISSING', 'no Authorization header');
       const { principal } = await this.verifier.verify(token, {
         audience: EVENTS_AUDIENCE,

@@ -52,3 +52,13 @@ function authorizationFields(rawHeaders: readonly string[]): number {
   }
   return count;
 }
+
+/**
+ * The access token of a NATS message: exactly one Authorization header (names compared without
+ * case), holding `Bearer <b64token>`; a message carrying two is refused, as an HTTP request or a
+ * gRPC call carrying two is.
+ */
+export function messageBearerToken(message: JetStreamContext): string | undefined {
+  const values = message.getHeaderValues('Authorization');
+  return values.length === 1 ? bearerToken(values[0]) : undefined;
+}
