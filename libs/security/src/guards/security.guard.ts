@@ -177,10 +177,7 @@ export class SecurityGuard implements CanActivate {
     principal: Principal,
     ability: () => ReturnType<AbilityFactory['for']>,
   ): void {
-    const missing =
-      rules.scopes.length === 0
-        ? rules.scopes
-        : rules.scopes.filter((scope) => !principal.scopes.includes(scope));
+    const missing = rules.scopes.filter((scope) => !principal.scopes.includes(scope));
     if (missing.length > 0) {
       throw new SecurityError('INSUFFICIENT_SCOPE', `scope ${missing.join(' ')} is required`, {
         scopes: missing,
