@@ -558,7 +558,8 @@ async function main() {
     },
   ];
   const load = await LoadGenerator.start(tokenSets);
-  const windows = new Map<string, Window[]>([...cases, ...coldCases].map((c) => [c.name, []]));
+  const allCases = [...cases, ...coldCases];
+  const windows = new Map<string, Window[]>(allCases.map((c) => [c.name, []]));
   const measure = async (c: Case, ms: number): Promise<Window> => {
     const before = process.cpuUsage();
     const result = await load.run({ kind: c.kind, target: c.target, tokens: c.tokens, ms });
@@ -575,7 +576,6 @@ async function main() {
     for (const c of coldCases) windows.get(c.name)!.push(await measure(c, WINDOW_MS));
   }
   load.stop();
-  cases.push(...coldCases);
 
   const total = (name: string) =>
     windows.get(name)!.reduce(
@@ -588,7 +588,7 @@ async function main() {
     );
   const rps = (name: string) => total(name).done / ((ROUNDS * WINDOW_MS) / 1000);
   const cpu = (name: string) => total(name).cpuMicros / Math.max(1, total(name).done);
-  const lines = cases.map(({ name }) => {
+  const lines = allCases.map(({ name }) => {
     const t = total(name);
     return (
       `${name.padEnd(48)} ${rps(name).toFixed(0).padStart(7)} req/s ${cpu(name).toFixed(0).padStart(5)} µs CPU/req` +
@@ -617,7 +617,7 @@ async function main() {
       '',
     ].join('\n'),
   );
-  const failures = cases.reduce((sum, c) => sum + total(c.name).failed, 0);
+  const failures = allCases.reduce((sum, c) => sum + total(c.name).failed, 0);
   await app.close();
   await service.close();
   await nats.stop();
