@@ -25,7 +25,7 @@ import { TokenVerifier } from '../token/token-verifier';
 import type { HttpAuthenticator } from '../transport/access-token.strategy';
 import { toEdgeError } from '../transport/edge-error';
 import {
-  bearerToken,
+  grpcBearerToken,
   messageBearerToken,
   transportOf,
   type Transport,
@@ -128,9 +128,7 @@ export class SecurityGuard implements CanActivate {
         // it attaches to the context on every call).
         return this.http.authenticate(context.getArgByIndex(0), context.getArgByIndex(1));
       case 'grpc': {
-        const values = context.switchToRpc().getContext<Metadata>().get('authorization');
-        // Exactly one authorization entry: two would let a proxy and the service disagree.
-        const token = values.length === 1 ? bearerToken(values[0]) : undefined;
+        const token = grpcBearerToken(context.switchToRpc().getContext<Metadata>());
         if (!token) throw new SecurityError('TOKEN_MISSING', 'an access token is required');
         const options = { audience: this.options.audience };
         const cached = this.verifier.verifyCached(token, options);

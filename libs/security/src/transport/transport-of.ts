@@ -62,3 +62,12 @@ export function messageBearerToken(message: JetStreamContext): string | undefine
   const values = message.getHeaderValues('Authorization');
   return values.length === 1 ? bearerToken(values[0]) : undefined;
 }
+
+/**
+ * The access token of a gRPC call: exactly one `authorization` metadata entry, holding
+ * `Bearer <b64token>`; two would let a proxy and the service disagree on the caller.
+ */
+export function grpcBearerToken(metadata: Metadata): string | undefined {
+  const values = metadata.get('authorization');
+  return values.length === 1 ? bearerToken(values[0]) : undefined;
+}
