@@ -212,6 +212,24 @@ describe('HTTP edge (passport-jwt + TokenVerifier)', () => {
     expect(response).toMatchObject({ status: 200, body: { kind: 'user', clientId: 'web' } });
   });
 
+  it('marks every answer to an authenticated caller no-store, refusals included', async () => {
+    const alicesToken = await issuer.userToken({ sub: alice, aud: 'inventory' });
+    const bobsToken = await issuer.userToken({ sub: bob, aud: 'inventory' });
+    const answers = {
+      ok: await http('/items/me', { token: alicesToken }),
+      forbidden: await http('/items/admin/stats', { token: alicesToken }),
+      hidden: await http(`/items/${aliceItem.id}`, { token: bobsToken }),
+    };
+    expect(Object.values(answers).map(({ status }) => status)).toEqual([200, 403, 404]);
+    for (const { headers } of Object.values(answers)) {
+      expect(headers.get('cache-control')).toBe('no-store');
+    }
+    // A default, not a lock: a route may allow caching; public routes are left alone.
+    const cacheable = await http('/items/me/cacheable', { token: alicesToken });
+    expect(cacheable.headers.get('cache-control')).toBe('private, max-age=60');
+    expect((await http('/items/public/ping')).headers.get('cache-control')).toBeNull();
+  });
+
   it('keeps @Public() routes open', async () => {
     expect((await http('/items/public/ping')).status).toBe(200);
   });

@@ -28,6 +28,7 @@ import {
   Controller,
   Delete,
   Get,
+  Header,
   Module,
   Param,
   Patch,
@@ -76,6 +77,13 @@ class ItemsHttpController {
   @Get('me')
   me(@CurrentPrincipal() caller: Principal) {
     return { kind: caller.kind, clientId: caller.clientId };
+  }
+
+  /** The guard's `no-store` is a default: a route may allow caching. */
+  @Header('Cache-Control', 'private, max-age=60')
+  @Get('me/cacheable')
+  cacheable(@CurrentPrincipal() caller: Principal) {
+    return { clientId: caller.clientId };
   }
 
   @Scopes('inventory:admin')

@@ -33,6 +33,10 @@ import {
 import { rememberPrincipal } from './principal-store';
 
 type Handler = ReturnType<ExecutionContext['getHandler']>;
+/** Fastify's reply and Express's response both have `header(name, value)`. */
+type HttpReply = { header(name: string, value: string): unknown };
+const CACHE_CONTROL = 'cache-control';
+const NO_STORE = 'no-store';
 type ControllerClass = ReturnType<ExecutionContext['getClass']>;
 
 /** What a route's decorators ask for, read once per handler rather than on every call. */
@@ -71,21 +75,31 @@ export class SecurityGuard implements CanActivate {
       const principal = this.authenticate(context, transport);
       if (principal instanceof Promise) {
         return principal
-          .then((verified) => this.admit(context, rules, verified))
+          .then((verified) => this.admit(context, transport, rules, verified))
           .catch((error: unknown) => {
             throw this.refusal(error, transport);
           });
       }
-      return this.admit(context, rules, principal);
+      return this.admit(context, transport, rules, principal);
     } catch (error) {
       throw this.refusal(error, transport);
     }
   }
 
   /** Keeps the caller's principal for the handler and checks the route's rules; throws a SecurityError. */
-  private admit(context: ExecutionContext, rules: RouteRules, principal: Principal): true {
+  private admit(
+    context: ExecutionContext,
+    transport: Transport,
+    rules: RouteRules,
+    principal: Principal,
+  ): true {
     const ability = () => this.abilities.for(principal);
     rememberPrincipal(context, { principal, ability });
+    // What an authenticated caller is answered (its data, or a 403/404 about it) is for that
+    // caller alone: no browser or proxy may keep it. Set before the rules are checked, so a
+    // refusal carries it too; a route can still allow caching with @Header('Cache-Control', ...).
+    if (transport === 'http')
+      (context.getArgByIndex(1) as HttpReply).header(CACHE_CONTROL, NO_STORE);
     this.authorize(rules, principal, ability);
     return true;
   }
