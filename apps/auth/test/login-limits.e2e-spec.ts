@@ -32,6 +32,18 @@ it('locks an account after 5 failures with 429 and Retry-After, even for the rig
   expect((await attempt(user.email, STRONG_PASSWORD)).status).toBe(200);
 });
 
+it('evaluates at most 5 guesses when they arrive all at once', async () => {
+  const user = await registerAndLogin(auth, 'burst');
+  const guesses = Array.from({ length: 12 }, (_, i) => `wrong password ${i}`);
+  guesses[11] = STRONG_PASSWORD; // the right one, late in the burst
+  const statuses = await Promise.all(
+    guesses.map((password) => attempt(user.email, password).then((response) => response.status)),
+  );
+  // Counting only after each hash was checked let all 12 through, the right password included.
+  expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+  expect(statuses.filter((status) => status === 429)).toHaveLength(7);
+});
+
 it('locks an unknown account the same way (no enumeration through the limiter)', async () => {
   const ghost = uniqueEmail('ghost');
   for (let i = 0; i < 5; i++)

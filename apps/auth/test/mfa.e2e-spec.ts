@@ -107,3 +107,44 @@ it('limits guesses: after 5 wrong codes the right one gets 429', async () => {
   expect(blocked.status).toBe(429);
   expect(blocked.headers.get('retry-after')).toBeTruthy();
 });
+
+it('evaluates at most 5 wrong codes when they arrive all at once, over several challenges', async () => {
+  const user = await registerAndLogin(auth, 'burst');
+  const secret = await enrolTotp(auth, user);
+  const right = totpCode(secret, auth.clock.now());
+  const wrong = right === '000000' ? '111111' : '000000';
+  // Three codes per challenge: within each challenge's own limit, so only the account limit
+  // stands between the burst and the nine guesses.
+  const challenges = [await startLogin(user), await startLogin(user), await startLogin(user)];
+  const statuses = await Promise.all(
+    challenges.flatMap((mfaToken) =>
+      [0, 1, 2].map(() =>
+        postJson(`${auth.url}/auth/login/mfa`, { mfaToken, code: wrong }).then((r) => r.status),
+      ),
+    ),
+  );
+  expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+  expect(statuses.filter((status) => status === 429)).toHaveLength(4);
+});
+
+it('evaluates at most 5 wrong enrolment codes when they arrive all at once', async () => {
+  const user = await registerAndLogin(auth, 'enrol-burst');
+  const setup = await fetch(`${auth.url}/auth/mfa/totp/setup`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${user.accessToken}` },
+  });
+  const { secret } = await setup.json().then(asJson);
+  const right = totpCode(secret as string, auth.clock.now());
+  const wrong = right === '000000' ? '111111' : '000000';
+  const statuses = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      postJson(
+        `${auth.url}/auth/mfa/totp/confirm`,
+        { code: wrong },
+        { authorization: `Bearer ${user.accessToken}` },
+      ).then((response) => response.status),
+    ),
+  );
+  expect(statuses.filter((status) => status === 400)).toHaveLength(5);
+  expect(statuses.filter((status) => status === 429)).toHaveLength(3);
+});

@@ -97,4 +97,16 @@ describe('password change', () => {
     expect(await loginStatus(user.email, STRONG_PASSWORD)).toBe(200);
     expect(events.received.filter((m) => m.payload.sub === user.id)).toEqual([]);
   });
+  it('evaluates at most 5 wrong current passwords when they arrive all at once', async () => {
+    const user = await registerAndLogin(auth, 'pw-burst');
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        changePassword(user.accessToken, `not my password ${i}`, NEW_PASSWORD).then(
+          (response) => response.status,
+        ),
+      ),
+    );
+    expect(statuses.filter((status) => status === 403)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(3);
+  });
 });

@@ -55,7 +55,8 @@ export class MfaChallengeService {
     if (!challenge || challenge.used_at || challenge.expires_at.getTime() <= this.clock.now()) {
       throw refused();
     }
-    assertAllowed(await this.limiter.check(challenge.identity_id, this.rules.mfaAccount));
+    // Counted before the code is checked (see SessionsService.login), cleared by a success.
+    assertAllowed(await this.limiter.consume(challenge.identity_id, this.rules.mfaAccount));
     const identity = await this.dataSource.transaction(async (manager) => {
       const accepted = await this.acceptCode(manager, challenge.identity_id, code);
       if (!accepted) {
@@ -76,7 +77,6 @@ export class MfaChallengeService {
       return used.length === 1 ? accepted : null;
     });
     if (!identity) {
-      await this.limiter.consume(challenge.identity_id, this.rules.mfaAccount);
       this.audit.record('login_mfa', 'failure', {
         userId: challenge.identity_id,
         reason: 'bad_code',

@@ -35,7 +35,8 @@ export class TotpEnrolmentService {
   }
 
   async confirm(userId: string, code: string): Promise<void> {
-    assertAllowed(await this.limiter.check(userId, this.rules.mfaAccount));
+    // Counted before the code is checked (see SessionsService.login), cleared by a success.
+    assertAllowed(await this.limiter.consume(userId, this.rules.mfaAccount));
     const confirmed = await this.dataSource.transaction(async (manager) => {
       const identity = await this.challenges.acceptCode(manager, userId, code, true);
       if (!identity) return false;
@@ -47,10 +48,10 @@ export class TotpEnrolmentService {
       return true;
     });
     if (!confirmed) {
-      await this.limiter.consume(userId, this.rules.mfaAccount);
       this.audit.record('mfa_enrolment', 'failure', { userId, reason: 'bad_code' });
       throw new ApiError(400, 'invalid code');
     }
+    await this.limiter.reset(userId, this.rules.mfaAccount);
     this.audit.record('mfa_enrolment', 'success', { userId });
   }
 }

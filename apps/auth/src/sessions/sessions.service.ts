@@ -39,12 +39,13 @@ export class SessionsService {
   async login(email: string, password: string, ip: string): Promise<LoginOutcome> {
     const account = normalizeEmail(email);
     assertAllowed(await this.limiter.consume(ip, this.rules.loginIp));
-    assertAllowed(await this.limiter.check(account, this.rules.loginAccount));
+    // Counted before the password is checked, and cleared only by a success: counting after
+    // the check let parallel guesses all pass a check that saw none of them.
+    assertAllowed(await this.limiter.consume(account, this.rules.loginAccount));
     const identity = await this.identities.findByEmail(account);
     // Unknown accounts verify against a dummy hash: same work, same answer, same time.
     const valid = await this.hasher.verify(identity?.passwordHash, password);
     if (!valid || !identity || identity.disabled) {
-      await this.limiter.consume(account, this.rules.loginAccount);
       this.audit.record('login', 'failure', {
         userId: identity?.id,
         ip,
@@ -98,15 +99,15 @@ export class SessionsService {
     const identity = await this.identities.findById(principal.sub);
     if (!identity) throw new ApiError(401, 'unknown user');
     // Guessing through this endpoint counts against the same per-account limit as login.
-    assertAllowed(await this.limiter.check(identity.email, this.rules.loginAccount));
+    assertAllowed(await this.limiter.consume(identity.email, this.rules.loginAccount));
     if (!(await this.hasher.verify(identity.passwordHash, currentPassword))) {
-      await this.limiter.consume(identity.email, this.rules.loginAccount);
       this.audit.record('password_change', 'failure', {
         userId: identity.id,
         reason: 'bad_password',
       });
       throw new ApiError(403, 'current password is wrong');
     }
+    await this.limiter.reset(identity.email, this.rules.loginAccount);
     await this.identities.changePassword(identity, newPassword, principal.sid);
     this.audit.record('password_change', 'success', { userId: identity.id });
   }

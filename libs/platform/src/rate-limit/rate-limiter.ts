@@ -27,9 +27,10 @@ const retryAfter = (resetInMs: number) => Math.max(1, Math.ceil(resetInMs / 1000
 /**
  * Fixed-window rate limits over a {@link RateLimitStore}.
  *
- * Two ways to count: `consume` counts every attempt (per IP); `check` + `consume` on failure +
- * `reset` on success counts only failures (per account), so a user who types the password
- * right is never locked out by their own successes.
+ * Two ways to count, both with `consume` BEFORE the attempt is judged: every attempt (per IP),
+ * or only failures (per account: `consume`, then `reset` on success, so a user who types the
+ * password right is never locked out by their own successes). Never check first and count
+ * after a failure: parallel attempts would all pass a check that saw none of them.
  *
  * @example
  * const decision = await limiter.consume(request.ip, { name: 'register:ip', max: 100, windowSeconds: 3600 });
@@ -45,16 +46,6 @@ export class RateLimiter {
       allowed: state.count <= rule.max,
       remaining: Math.max(0, rule.max - state.count),
       retryAfterSeconds: state.count <= rule.max ? 0 : retryAfter(state.resetInMs),
-    };
-  }
-
-  /** Without counting: allowed while fewer than `max` hits were made in the window. */
-  async check(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
-    const state = await this.store.peek(storeKey(key, rule));
-    return {
-      allowed: state.count < rule.max,
-      remaining: Math.max(0, rule.max - state.count),
-      retryAfterSeconds: state.count < rule.max ? 0 : retryAfter(state.resetInMs),
     };
   }
 
