@@ -68,6 +68,14 @@ describe('password change', () => {
       (p) => p.type === 'sub' && p.sub === current.id,
     );
     expect(Number(revocation.payload.at)).toBeGreaterThan(iat);
+    // And one sid event per ended session: a refresh of theirs in flight during the change
+    // issues its token after `at`, where the sub event (iat < at) does not reach.
+    const endedSids = (await revocationEvents(auth))
+      .filter((event) => event.type === 'sid')
+      .map((event) => event.sid);
+    const sidOf = (session: { accessToken: string }) => decodeJwt(session.accessToken).payload.sid;
+    expect(endedSids).toEqual(expect.arrayContaining([sidOf(other), sidOf(third)]));
+    expect(endedSids).not.toContain(sidOf(current));
     expect(revocation.authorization).toMatch(/^Bearer \S+$/);
 
     expect(await loginStatus(current.email, STRONG_PASSWORD)).toBe(401);

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, epochSeconds, type Clock } from '../common/clock';
+import { returnedRows } from '../common/sql';
 
 /**
  * Every revocation changes auth's own tables and writes an `auth.revocations` event to the
@@ -43,7 +44,9 @@ export class RevocationService {
 
   /**
    * Password change, disabling, role change, deletion: every token of the user. Refresh
-   * families end too, except `keepSid` (the session that changed the password).
+   * families end too, except `keepSid` (the session that changed the password), each with a
+   * `sid` event: a refresh in flight when the families end issues its token after `at`, which
+   * the `sub` event (`iat < at`) does not cover.
    */
   async revokeUser(
     manager: EntityManager,
@@ -56,12 +59,16 @@ export class RevocationService {
       userId,
       at,
     ]);
-    await manager.query(
-      `UPDATE refresh_families SET revoked_at = $2
-        WHERE identity_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
-      [userId, new Date(this.clock.now()), keepSid ?? null],
+    const ended = returnedRows<{ id: string }>(
+      await manager.query(
+        `UPDATE refresh_families SET revoked_at = $2
+          WHERE identity_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)
+          RETURNING id`,
+        [userId, new Date(this.clock.now()), keepSid ?? null],
+      ),
     );
     await this.publish(manager, { type: 'sub', sub: userId, at });
+    for (const { id } of ended) await this.publish(manager, { type: 'sid', sid: id, at });
     this.audit.record('revocation', 'success', { userId, reason });
   }
 

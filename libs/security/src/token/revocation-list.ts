@@ -47,7 +47,9 @@ export function parseRevocationEvent(value: unknown): RevocationEvent | null {
  * NumericDates (seconds). Checked on every request, cache hit or not.
  *
  * - `jti`: that token, until its `exp`.
- * - `sid`: every token of the session issued up to `at` (`iat <= at`).
+ * - `sid`: every token of the session, whenever issued: a revoked refresh family never
+ *   issues again, so a token of it issued after `at` (by a refresh that raced the revocation)
+ *   is no more valid than the others. auth's own check decides the same way.
  * - `sub` / `client`: every token of the user / client issued before `at` (`iat < at`).
  */
 export class RevocationList {
@@ -87,10 +89,7 @@ export class RevocationList {
 
   isRevoked(claims: AccessTokenClaims): boolean {
     if (this.byJti.has(claims.jti)) return true;
-    if (claims.sid !== undefined) {
-      const at = this.bySid.get(claims.sid);
-      if (at !== undefined && claims.iat <= at) return true;
-    }
+    if (claims.sid !== undefined && this.bySid.has(claims.sid)) return true;
     const subAt = this.bySub.get(claims.sub);
     if (subAt !== undefined && claims.iat < subAt) return true;
     const clientAt = this.byClient.get(claims.client_id);
