@@ -505,5 +505,25 @@ describe('TokenVerifier', () => {
       );
       expect(error.code).toBe('JWKS_UNAVAILABLE');
     });
+
+    it.each([
+      ['answers 503', () => new Response('upstream restarting', { status: 503 })],
+      ['answers with something other than JSON', () => new Response('<html>', { status: 200 })],
+    ])('reports a JWKS that %s as unavailable, not as a bad token', async (_case, answer) => {
+      const keys = issuerKeys({
+        jwksUri: 'https://issuer.test/.well-known/jwks.json',
+        cooldownMs: 200,
+        maxAgeMs: 600_000,
+        timeoutMs: 1000,
+        fetch: (async () => answer()) as unknown as typeof fetch,
+      });
+      const error = await rejection(
+        verifierFor({ keys }).verify(await issuer.userToken(), {
+          audience: 'users',
+          currentDate: at(1),
+        }),
+      );
+      expect(error.code).toBe('JWKS_UNAVAILABLE');
+    });
   });
 });

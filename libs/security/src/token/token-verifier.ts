@@ -57,6 +57,9 @@ function fromJoseError(error: unknown): SecurityError {
   if (
     error instanceof errors.JWKSTimeout ||
     error instanceof errors.JWKSInvalid ||
+    // jose throws a bare JOSEError (no subclass) only when fetching the JWKS: a non-200 answer
+    // (an issuer restarting behind its proxy) or a body that is not JSON.
+    (error as Error).constructor === errors.JOSEError ||
     !(error instanceof errors.JOSEError)
   ) {
     // The JWKS could not be fetched or parsed (network, timeout, bad document): not the caller's fault.
