@@ -66,6 +66,7 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
           if (this.stopped) break;
         }
       } catch (error) {
+        this.messages?.stop();
         if (this.stopped) return;
         // Typically the AUTH stream does not exist yet (auth has not started): try again soon.
         this.logger.warn({ error: (error as Error).message }, 'revocations not followed yet');
@@ -74,7 +75,11 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  /** Applies one message; a message that fails authentication or validation is ignored and logged. */
+  /**
+   * Applies one message; a message that fails authentication or validation is ignored and
+   * logged. One that cannot be checked yet (the issuer's keys are unreachable) throws: `run`
+   * then reads again from that message instead of skipping a revocation for good.
+   */
   async apply(message: JsMsg): Promise<boolean> {
     const context = new JetStreamContext(message);
     try {
@@ -96,14 +101,18 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
       this.revocations.add(event);
       return true;
     } catch (error) {
+      const deferred = error instanceof SecurityError && error.kind === 'unavailable';
       this.logger.warn(
         {
           code: (error as SecurityError).code ?? 'INVALID',
           seq: message.seq,
           messageId: context.getMessageId(),
         },
-        'revocation message refused',
+        deferred
+          ? 'revocation message not checked yet; read again soon'
+          : 'revocation message refused',
       );
+      if (deferred) throw error;
       return false;
     }
   }

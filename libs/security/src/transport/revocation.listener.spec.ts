@@ -1,0 +1,128 @@
+import type { NatsConnectionService } from '@app/platform';
+import { Logger } from '@nestjs/common';
+import { headers as natsHeaders, type JsMsg } from 'nats';
+import { SecurityError } from '../security.error';
+import { RevocationList } from '../token/revocation-list';
+import type { TokenVerifier } from '../token/token-verifier';
+import { RevocationListener } from './revocation.listener';
+
+const NOW = Math.floor(Date.now() / 1000);
+
+function revocation(seq: number, sub: string): JsMsg {
+  const headers = natsHeaders();
+  headers.set('Authorization', 'Bearer auth-events-token');
+  headers.set('Nats-Msg-Id', `msg-${seq}`);
+  return {
+    seq,
+    subject: 'auth.revocations',
+    data: Buffer.from(JSON.stringify({ type: 'sub', sub, at: NOW + 60 })),
+    headers,
+    info: { timestampNanos: Date.now() * 1e6, deliveryCount: 1 },
+  } as unknown as JsMsg;
+}
+
+/** A stream of revocation messages; each consumer delivers from the sequence it was asked for. */
+function fakeNats(stream: JsMsg[]) {
+  const starts: (number | undefined)[] = [];
+  const nats = {
+    whenConnected: async () => undefined,
+    jetstream: () => ({
+      consumers: {
+        get: async (_stream: string, options: { opt_start_seq?: number }) => {
+          starts.push(options.opt_start_seq);
+          let stopped = false;
+          return {
+            consume: async () => ({
+              stop: () => (stopped = true),
+              async *[Symbol.asyncIterator]() {
+                for (const message of stream) {
+                  if (stopped) return;
+                  if (message.seq >= (options.opt_start_seq ?? 1)) yield message;
+                }
+                // An ordered consumer then waits for more; this one just idles.
+                while (!stopped) await new Promise((resolve) => setTimeout(resolve, 20));
+              },
+            }),
+          };
+        },
+      },
+    }),
+  };
+  return { nats: nats as unknown as NatsConnectionService, starts };
+}
+
+const authPrincipal = {
+  kind: 'service',
+  clientId: 'auth',
+  scopes: ['events:publish'],
+} as const;
+
+beforeAll(() => Logger.overrideLogger(false));
+
+describe('RevocationListener', () => {
+  it('reads a revocation again when the issuer keys were unreachable, instead of dropping it', async () => {
+    const { nats, starts } = fakeNats([revocation(1, 'alice'), revocation(2, 'bob')]);
+    let keysDown = true;
+    const verifier = {
+      verify: jest.fn(async () => {
+        // The second message arrives while auth's JWKS cannot be fetched.
+        if (verifier.verify.mock.calls.length === 2 && keysDown) {
+          keysDown = false;
+          throw new SecurityError('JWKS_UNAVAILABLE', 'issuer keys are unavailable');
+        }
+        return { principal: authPrincipal };
+      }),
+    };
+    const revocations = new RevocationList();
+    const listener = new RevocationListener(
+      nats,
+      verifier as unknown as TokenVerifier,
+      revocations,
+    );
+    listener.onApplicationBootstrap();
+    try {
+      const claims = (sub: string) =>
+        ({ sub, jti: `jti-${sub}`, client_id: 'web', iat: NOW }) as never;
+      for (let waited = 0; !revocations.isRevoked(claims('bob')) && waited < 3000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(revocations.isRevoked(claims('alice'))).toBe(true);
+      expect(revocations.isRevoked(claims('bob'))).toBe(true);
+      // The second consumer starts at the message that could not be checked.
+      expect(starts).toEqual([undefined, 2]);
+    } finally {
+      await listener.onApplicationShutdown();
+    }
+  });
+
+  it('still skips, for good, a message that fails its checks', async () => {
+    const { nats, starts } = fakeNats([revocation(1, 'mallory'), revocation(2, 'carol')]);
+    const verifier = {
+      verify: jest.fn(async () => {
+        if (verifier.verify.mock.calls.length === 1) {
+          throw new SecurityError('TOKEN_SIGNATURE_INVALID', 'bad signature');
+        }
+        return { principal: authPrincipal };
+      }),
+    };
+    const revocations = new RevocationList();
+    const listener = new RevocationListener(
+      nats,
+      verifier as unknown as TokenVerifier,
+      revocations,
+    );
+    listener.onApplicationBootstrap();
+    try {
+      const claims = (sub: string) =>
+        ({ sub, jti: `jti-${sub}`, client_id: 'web', iat: NOW }) as never;
+      for (let waited = 0; !revocations.isRevoked(claims('carol')) && waited < 3000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(revocations.isRevoked(claims('carol'))).toBe(true);
+      expect(revocations.isRevoked(claims('mallory'))).toBe(false);
+      expect(starts).toEqual([undefined]);
+    } finally {
+      await listener.onApplicationShutdown();
+    }
+  });
+});
