@@ -1,4 +1,4 @@
-import { JetStreamContext } from '@app/platform';
+import { JetStreamContext, Public } from '@app/platform';
 import { Metadata } from '@grpc/grpc-js';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
@@ -7,6 +7,9 @@ import { headers as natsHeaders, type JsMsg } from 'nats';
 import { at, T0, TestIssuer } from '../../../../test/security/support/test-issuer';
 import { AbilityFactory } from '../casl/policy';
 import { ALLOWED_ALGORITHMS } from '../contract/access-token.claims';
+import { CheckPolicies } from '../decorators/check-policies.decorator';
+import { RequireRecentAuth } from '../decorators/require-recent-auth.decorator';
+import { Scopes } from '../decorators/scopes.decorator';
 import { RevocationList } from '../token/revocation-list';
 import { TokenVerifier } from '../token/token-verifier';
 import { resolveSecurityOptions } from '../security.options';
@@ -136,4 +139,48 @@ describe('SecurityGuard in gRPC context', () => {
   it('denies an rpc context that is neither gRPC nor JetStream', async () => {
     expect(await rpcCode(() => guard.canActivate(rpc({ authorization: 'x' })))).toBe(16);
   });
+});
+
+@Public()
+class PublicController {
+  open() {}
+  @Scopes('admin:write')
+  scoped() {}
+  @CheckPolicies((ability) => ability.can('manage', 'all'))
+  checked() {}
+  @RequireRecentAuth(60)
+  recent() {}
+  @Public()
+  @Scopes('admin:write')
+  both() {}
+}
+
+@Scopes('admin:write')
+class ScopedController {
+  @Public()
+  open() {}
+}
+
+describe('@Public()', () => {
+  const anonymousCall = (controller: new () => object, method: string) => {
+    const handler = (controller.prototype as Record<string, () => void>)[method];
+    const host = new ExecutionContextHost([{}, new Metadata()], controller as never, handler);
+    host.setType('rpc');
+    return rpcCode(() => guard.canActivate(host));
+  };
+
+  it('opens the methods of a public controller', async () => {
+    expect(await anonymousCall(PublicController, 'open')).toBe('allowed');
+  });
+
+  it('opens a public method of a controller that requires a scope', async () => {
+    expect(await anonymousCall(ScopedController, 'open')).toBe('allowed');
+  });
+
+  it.each(['scoped', 'checked', 'recent', 'both'])(
+    'does not open a method that declares a security requirement (%s): it needs a token',
+    async (method) => {
+      expect(await anonymousCall(PublicController, method)).toBe(16);
+    },
+  );
 });

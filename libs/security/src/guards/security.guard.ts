@@ -118,7 +118,7 @@ export class SecurityGuard implements CanActivate {
     if (!rules) {
       const targets = [handler, controller];
       rules = Object.freeze({
-        isPublic: this.reflector.getAllAndOverride(Public, targets) === true,
+        isPublic: this.isPublic(controller, handler),
         scopes: Object.freeze([...(this.reflector.getAllAndMerge(REQUIRED_SCOPES, targets) ?? [])]),
         recentAuthMaxAge: this.reflector.getAllAndOverride(RECENT_AUTH_MAX_AGE, targets),
         policies: Object.freeze(
@@ -130,6 +130,30 @@ export class SecurityGuard implements CanActivate {
       byHandler.set(handler, rules);
     }
     return rules;
+  }
+
+  /**
+   * `@Public()` on the method, or on the class, unless a security requirement (`@Scopes`,
+   * `@CheckPolicies`, `@RequireRecentAuth`) sits at that level or below it: a `@Public()`
+   * controller must not silently open a method that asks for a scope. Such a conflict fails
+   * closed (the route needs a token) and is logged once.
+   */
+  private isPublic(controller: ControllerClass, handler: Handler): boolean {
+    const requires = (target: Handler | ControllerClass) =>
+      this.reflector.get(REQUIRED_SCOPES, target) !== undefined ||
+      this.reflector.get(POLICY_HANDLERS, target) !== undefined ||
+      this.reflector.get(RECENT_AUTH_MAX_AGE, target) !== undefined;
+    const declared = this.reflector.get(Public, handler) === true ? [handler] : [];
+    if (declared.length === 0 && this.reflector.get(Public, controller) === true) {
+      declared.push(handler, controller);
+    }
+    if (declared.length === 0) return false;
+    if (!declared.some(requires)) return true;
+    this.logger.warn(
+      { controller: controller.name, handler: handler.name },
+      '@Public() conflicts with a security requirement of the route: a token is required',
+    );
+    return false;
   }
 
   private authenticate(
