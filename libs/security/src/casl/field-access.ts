@@ -1,11 +1,37 @@
-import { permittedFieldsOf } from '@casl/ability/extra';
 import { SecurityError } from '../security.error';
 import type { AppAbility } from './policy';
 
-function fieldsOf(ability: AppAbility, action: string, subject: object, all: readonly string[]) {
-  return permittedFieldsOf(ability, action, subject as never, {
-    fieldsFrom: (rule) => rule.fields ?? [...all],
-  });
+/** A CASL field pattern's first segment as a regular expression (`*` matches anything). */
+function segmentPattern(segment: string): RegExp {
+  const escaped = segment.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace(/\*+/g, '.*')}$`);
+}
+
+/**
+ * Whether the caller may `action` the field `field` of `subject` as a whole, carrying `value`.
+ * CASL decides the field itself, patterns included (`cannot read secret*`). When the value is
+ * an object, a `cannot` rule about a part of the field (`profile.ssn`, `meta.**`, `*.ssn`)
+ * refuses the whole field: it is shown or written whole, so it would carry that part along.
+ */
+function fieldAllowed(
+  ability: AppAbility,
+  action: string,
+  subject: object,
+  field: string,
+  value: unknown,
+) {
+  if (!ability.can(action, subject as never, field)) return false;
+  if (typeof value !== 'object' || value === null) return true;
+  const subjectType = ability.detectSubjectType(subject as never);
+  return !ability.possibleRulesFor(action, subjectType).some(
+    (rule) =>
+      rule.inverted &&
+      rule.fields?.some((pattern) => {
+        const dot = pattern.indexOf('.');
+        return dot > 0 && segmentPattern(pattern.slice(0, dot)).test(field);
+      }) &&
+      rule.matchesConditions(subject as never),
+  );
 }
 
 /**
@@ -18,7 +44,8 @@ export function permittedFields(
   subject: object,
   allFields: readonly string[] = Object.keys(subject),
 ): string[] {
-  return fieldsOf(ability, action, subject, allFields);
+  const values = subject as Record<string, unknown>;
+  return allFields.filter((field) => fieldAllowed(ability, action, subject, field, values[field]));
 }
 
 /**
@@ -50,9 +77,10 @@ export function assertWritableFields(
   subject: object,
   changes: object,
 ): void {
-  const requested = Object.keys(changes);
-  const allowed = new Set(permittedFields(ability, action, subject, requested));
-  const refused = requested.filter((field) => !allowed.has(field));
+  // Each field is judged with the value written, which is what would land in the object.
+  const refused = Object.entries(changes)
+    .filter(([field, value]) => !fieldAllowed(ability, action, subject, field, value))
+    .map(([field]) => field);
   if (refused.length > 0) {
     throw new SecurityError('FIELD_NOT_PERMITTED', `field(s) not writable: ${refused.join(', ')}`);
   }
