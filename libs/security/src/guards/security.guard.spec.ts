@@ -5,7 +5,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { RpcException } from '@nestjs/microservices';
 import { headers as natsHeaders, type JsMsg } from 'nats';
 import { at, T0, TestIssuer } from '../../../../test/security/support/test-issuer';
-import { AbilityFactory } from '../casl/policy';
+import { AbilityFactory, type AppAbility } from '../casl/policy';
 import { ALLOWED_ALGORITHMS } from '../contract/access-token.claims';
 import { CheckPolicies } from '../decorators/check-policies.decorator';
 import { RequireRecentAuth } from '../decorators/require-recent-auth.decorator';
@@ -146,7 +146,7 @@ class PublicController {
   open() {}
   @Scopes('admin:write')
   scoped() {}
-  @CheckPolicies((ability) => ability.can('manage', 'all'))
+  @CheckPolicies((ability: AppAbility) => ability.can('manage', 'all'))
   checked() {}
   @RequireRecentAuth(60)
   recent() {}
