@@ -1,5 +1,13 @@
 import 'reflect-metadata';
-import { Column, DataSource, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import {
+  Column,
+  DataSource,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  OneToMany,
+  PrimaryColumn,
+} from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '../../../../test/support/test-infra';
 import { accessibleBy } from './accessible-by';
@@ -10,6 +18,11 @@ import type { Principal } from '../token/principal';
 class Account {
   @PrimaryColumn('uuid') id!: string;
   @Column('text') region!: string;
+  /** An account's own owner: a relation named like Doc's, on another entity. */
+  @Column({ name: 'owner_id', type: 'uuid', nullable: true }) ownerId!: string | null;
+  @ManyToOne(() => Account)
+  @JoinColumn({ name: 'owner_id' })
+  owner!: Account | null;
 }
 
 @Entity({ name: 'docs' })
@@ -23,6 +36,22 @@ class Doc {
   @ManyToOne(() => Account)
   @JoinColumn({ name: 'owner_id' })
   owner!: Account;
+  @Column({ name: 'reviewer_id', type: 'uuid', nullable: true }) reviewerId!: string | null;
+  @ManyToOne(() => Account)
+  @JoinColumn({ name: 'reviewer_id' })
+  reviewer!: Account | null;
+  @OneToMany(() => Label, (label) => label.doc)
+  labels!: Label[];
+}
+
+@Entity({ name: 'labels' })
+class Label {
+  @PrimaryColumn('int') id!: number;
+  @Column({ name: 'doc_id', type: 'int' }) docId!: number;
+  @Column('text') name!: string;
+  @ManyToOne(() => Doc, (doc) => doc.labels)
+  @JoinColumn({ name: 'doc_id' })
+  doc!: Doc;
 }
 
 const DocsPolicy = definePolicy({
@@ -86,7 +115,7 @@ beforeAll(async () => {
   dataSource = new DataSource({
     type: 'postgres',
     url: database.url,
-    entities: [Account, Doc],
+    entities: [Account, Doc, Label],
     synchronize: true,
   });
   await dataSource.initialize();
@@ -141,6 +170,53 @@ describe('accessibleBy (CASL conditions as SQL on PostgreSQL)', () => {
       .orderBy('doc.id')
       .getMany();
     expect(rows.map((row) => row.id)).toEqual([1, 2]);
+  });
+
+  it('refuses a rule on a relation joined only under another entity (team.owner)', async () => {
+    const ability = buildAbility([DocsPolicy], user(randomUUID(), ['support'], 'us'));
+    const qb = query().leftJoin('doc.reviewer', 'reviewer').leftJoin('reviewer.owner', 'owner');
+    // Before: the rule on doc's owner was checked against the reviewer's owner.
+    expect(() => accessibleBy(qb, ability, 'read', 'Doc')).toThrow(/join the relation owner/);
+  });
+
+  it('refuses a rule on a to-many relation, which SQL would check one joined row at a time', () => {
+    const policy = definePolicy({
+      name: 'labels',
+      roles: {
+        customer: ({ can, cannot }) => {
+          can('read', 'Doc');
+          cannot('read', 'Doc', { 'labels.name': 'secret' });
+        },
+      },
+    });
+    const ability = buildAbility([policy], user(alice, ['customer']));
+    // Before: a doc labelled both 'secret' and 'x' came back through its 'x' row.
+    expect(() =>
+      accessibleBy(query().leftJoin('doc.labels', 'labels'), ability, 'read', 'Doc'),
+    ).toThrow(/to-many/);
+  });
+
+  it.each([
+    ['$in', { priority: { $in: [null, 1] } }],
+    ['$nin', { priority: { $nin: [null, 1] } }],
+    ['$in without null', { priority: { $in: [1, 9] } }],
+    ['$nin without null', { priority: { $nin: [1, 9] } }],
+  ])('selects what CASL selects for %s with a NULL column', async (_case, conditions) => {
+    const policy = definePolicy({
+      name: 'nulls',
+      roles: { customer: ({ can }) => can('read', 'Doc', conditions) },
+    });
+    const ability = buildAbility([policy], user(alice, ['customer']));
+    expect(await sqlIds(ability)).toEqual(expectedIds(ability));
+  });
+
+  it('refuses $exists, whose meaning for a NULL column differs between CASL and SQL', () => {
+    const policy = definePolicy({
+      name: 'exists',
+      roles: { customer: ({ can }) => can('read', 'Doc', { priority: { $exists: false } }) },
+    });
+    const ability = buildAbility([policy], user(alice, ['customer']));
+    expect(() => accessibleBy(query(), ability, 'read', 'Doc')).toThrow(/not supported/);
   });
 
   it('refuses a condition on a relation that is not joined', async () => {

@@ -50,14 +50,24 @@ class SqlTranslator<T extends ObjectLiteral> {
     let property = path;
     if (dot > 0) {
       const relation = path.slice(0, dot);
+      // The relation of the main entity: a join of another entity's relation of that name
+      // (`team.owner`) would check the rule against the wrong rows.
       const join = this.qb.expressionMap.joinAttributes.find(
         (attribute) =>
+          attribute.parentAlias === alias.name &&
           attribute.relationPropertyPath === relation &&
           attribute.alias.name !== undefined &&
           attribute.direction !== undefined,
       );
       if (!join)
         throw new Error(`accessibleBy: join the relation ${relation} to filter on ${path}`);
+      // Joined rows of a to-many relation are checked one by one: a `cannot` on one label
+      // would pass on the entity's other labels. CASL checks the entity as a whole.
+      if (join.isMany) {
+        throw new Error(
+          `accessibleBy: ${relation} is a to-many relation; ${path} is not supported`,
+        );
+      }
       alias = join.alias;
       property = path.slice(dot + 1);
     }
@@ -91,11 +101,15 @@ class SqlTranslator<T extends ObjectLiteral> {
         const values = value as unknown[];
         if (!Array.isArray(values))
           throw new Error(`accessibleBy: $${condition.operator} needs an array`);
-        if (values.length === 0) return condition.operator === 'in' ? 'FALSE' : 'TRUE';
-        const list = values.map((v) => this.bind(v)).join(', ');
-        return condition.operator === 'in'
-          ? `${sql} IN (${list})`
-          : `(${sql} IS NULL OR ${sql} NOT IN (${list}))`;
+        // null in the list matches a NULL column (as CASL does); SQL's IN never matches NULL,
+        // and NOT IN with a NULL in the list matches nothing.
+        const withNull = values.includes(null);
+        const others = values.filter((v) => v !== null).map((v) => this.bind(v));
+        const listed = others.length > 0 ? `${sql} IN (${others.join(', ')})` : 'FALSE';
+        if (condition.operator === 'in') return withNull ? `(${listed} OR ${sql} IS NULL)` : listed;
+        return withNull
+          ? `(${sql} IS NOT NULL AND NOT ${listed})`
+          : `(${sql} IS NULL OR NOT ${listed})`;
       }
       case 'lt':
         return `${sql} < ${this.bind(value)}`;
@@ -105,8 +119,8 @@ class SqlTranslator<T extends ObjectLiteral> {
         return `${sql} > ${this.bind(value)}`;
       case 'gte':
         return `${sql} >= ${this.bind(value)}`;
-      case 'exists':
-        return value ? `${sql} IS NOT NULL` : `${sql} IS NULL`;
+      // `exists` is not translated: CASL counts a field holding null as present, a NULL column
+      // is all SQL can see, and a missing joined row is absent to both.
       default:
         throw new Error(`accessibleBy: operator ${condition.operator} is not supported`);
     }
