@@ -160,6 +160,7 @@ describe('admin endpoints (BFLA)', () => {
       for (const route of adminRoutes(target)) {
         const response = await call(route, customer.accessToken);
         expect({ ...route, status: response.status }).toEqual({ ...route, status: 403 });
+        expect(response.headers.get('cache-control')).toBe('no-store');
       }
     }
     expect(await state()).toEqual(before);
@@ -174,6 +175,8 @@ describe('admin endpoints (BFLA)', () => {
       const response = await call(route);
       expect({ ...route, status: response.status }).toEqual({ ...route, status: 401 });
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      // SPEC §6: auth responses are no-store, the guard's refusals too.
+      expect(response.headers.get('cache-control')).toBe('no-store');
     }
     expect(await state()).toEqual(before);
   });

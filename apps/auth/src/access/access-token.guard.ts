@@ -12,6 +12,12 @@ import type { AuthenticatedRequest } from './principal.decorator';
 const challenge = (error?: string) =>
   error ? `Bearer realm="auth", error="${error}"` : 'Bearer realm="auth"';
 
+/** A refusal, `no-store` like every auth response (SPEC §6). */
+const refusal = (message: string, error?: string) =>
+  new ApiError(401, message, {
+    headers: { 'WWW-Authenticate': challenge(error), 'Cache-Control': 'no-store' },
+  });
+
 /**
  * auth's own resource-server guard, global (APP_GUARD): every HTTP route needs a valid user
  * token for audience "auth" unless it is @Public(). Tokens are verified by `@app/security`'s
@@ -45,9 +51,7 @@ export class AccessTokenGuard implements CanActivate {
     // string or the body.
     const token = httpBearerToken(request);
     if (!token) {
-      throw new ApiError(401, 'a bearer token is required', {
-        headers: { 'WWW-Authenticate': challenge() },
-      });
+      throw refusal('a bearer token is required');
     }
     try {
       const { claims } = await this.verifier.verify(token, {
@@ -62,9 +66,7 @@ export class AccessTokenGuard implements CanActivate {
         reason: (error as { code?: string }).code ?? 'revoked',
         ip: request.ip,
       });
-      throw new ApiError(401, 'the access token is invalid, expired or revoked', {
-        headers: { 'WWW-Authenticate': challenge('invalid_token') },
-      });
+      throw refusal('the access token is invalid, expired or revoked', 'invalid_token');
     }
   }
 }

@@ -17,7 +17,7 @@ export class RoleGuard implements CanActivate {
     const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
     // Only a user's own token counts: a delegated (act) token never carries admin rights.
     if (!role || !principal?.roles?.includes(role) || principal.act) {
-      throw new ApiError(403, 'forbidden');
+      throw new ApiError(403, 'forbidden', { headers: { 'Cache-Control': 'no-store' } });
     }
     return true;
   }
