@@ -507,6 +507,13 @@ async function main() {
       tokens: 'user',
     },
     {
+      // The same route again: how far two identical cases drift apart in this run.
+      name: 'service open, measured again (control)',
+      kind: 'http',
+      target: `${serviceBase}/open/item`,
+      tokens: 'none',
+    },
+    {
       name: 'service open + 1 parameter',
       kind: 'http',
       target: `${serviceBase}/open/item-with-parameter`,
@@ -607,6 +614,7 @@ async function main() {
       ...lines,
       '',
       `ratio service warm / open:   ${ratio('service auth + CASL, warm cache', 'service open (public route)')}  (target >= 0.90; the service pipeline of users and orders)`,
+      `  control, open / open:      ${ratio('service open, measured again (control)', 'service open (public route)')}  (the same route twice: this run's noise)`,
       `  of which, + 1 parameter:   ${ratio('service open + 1 parameter', 'service open (public route)')}  (Nest's parameter pipeline alone)`,
       `  of which, token bytes:     ${ratio('service open, request carries a token', 'service open (public route)')}  (the public route, sent the token it ignores)`,
       `  of which, auth only:       ${ratio('service auth only, warm cache', 'service open (public route)')}  (the guard alone: no parameter, no CASL)`,
