@@ -13,13 +13,18 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
 
   afterAll(() => suite?.stop());
 
-  it('reports every service ready once its database and NATS answer', async () => {
-    for (const url of [suite.authUrl, suite.usersUrl, suite.ordersUrl]) {
+  it('reports every service ready once its database and NATS answer, and users and orders once they have replayed the revocations', async () => {
+    const checks = {
+      [suite.authUrl]: { database: 'up', nats: 'up' },
+      [suite.usersUrl]: { database: 'up', nats: 'up', revocations: 'up' },
+      [suite.ordersUrl]: { database: 'up', nats: 'up', revocations: 'up' },
+    };
+    for (const [url, expected] of Object.entries(checks)) {
       const ready = await eventually(async () => {
         const response = await fetch(`${url}/health/ready`);
         return response.status === 200 ? response : null;
       });
-      expect(await ready.json()).toEqual({ status: 'ok', checks: { database: 'up', nats: 'up' } });
+      expect(await ready.json()).toEqual({ status: 'ok', checks: expected });
     }
   });
 

@@ -1,4 +1,4 @@
-import { MESSAGE_HEADERS_PROVIDER, NatsConnectionService } from '@app/platform';
+import { MESSAGE_HEADERS_PROVIDER, NatsConnectionService, ReadinessService } from '@app/platform';
 import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AbilityFactory } from './casl/policy';
@@ -79,12 +79,14 @@ function securityProviders(): Provider[] {
         { token: NatsConnectionService, optional: true },
         TokenVerifier,
         RevocationList,
+        { token: ReadinessService, optional: true },
       ],
       useFactory: (
         options: ResolvedSecurityOptions,
         nats: NatsConnectionService | undefined,
         verifier: TokenVerifier,
         revocations: RevocationList,
+        readiness: ReadinessService | undefined,
       ) => {
         if (!options.revocations) {
           new Logger('Security').warn('revocations disabled: revoked tokens stay valid until exp');
@@ -95,7 +97,7 @@ function securityProviders(): Provider[] {
             'SecurityModule: options.revocations needs MessagingModule (NATS); import it or set revocations: false',
           );
         }
-        return new RevocationListener(nats, verifier, revocations);
+        return new RevocationListener(nats, verifier, revocations, readiness);
       },
     },
     {

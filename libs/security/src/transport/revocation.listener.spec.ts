@@ -1,4 +1,4 @@
-import type { NatsConnectionService } from '@app/platform';
+import type { NatsConnectionService, ReadinessService } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { headers as natsHeaders, type JsMsg } from 'nats';
 import { SecurityError } from '../security.error';
@@ -31,13 +31,17 @@ function fakeNats(stream: JsMsg[]) {
         get: async (_stream: string, options: { opt_start_seq?: number }) => {
           starts.push(options.opt_start_seq);
           let stopped = false;
+          const delivered = stream.filter((message) => message.seq >= (options.opt_start_seq ?? 1));
           return {
+            // As at creation: how many messages the consumer has to deliver.
+            info: async () => ({ num_pending: delivered.length }),
             consume: async () => ({
               stop: () => (stopped = true),
               async *[Symbol.asyncIterator]() {
-                for (const message of stream) {
+                for (const [index, message] of delivered.entries()) {
                   if (stopped) return;
-                  if (message.seq >= (options.opt_start_seq ?? 1)) yield message;
+                  const pending = delivered.length - index - 1;
+                  yield { ...message, info: { ...message.info, pending } } as JsMsg;
                 }
                 // An ordered consumer then waits for more; this one just idles.
                 while (!stopped) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -121,6 +125,76 @@ describe('RevocationListener', () => {
       expect(revocations.isRevoked(claims('carol'))).toBe(true);
       expect(revocations.isRevoked(claims('mallory'))).toBe(false);
       expect(starts).toEqual([undefined]);
+    } finally {
+      await listener.onApplicationShutdown();
+    }
+  });
+
+  it('is ready only once the revocations of the replay window are applied', async () => {
+    const { nats } = fakeNats([revocation(1, 'alice'), revocation(2, 'bob')]);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const verifier = {
+      verify: jest.fn(async () => {
+        if (verifier.verify.mock.calls.length === 2) await held; // bob's is slow to check
+        return { principal: authPrincipal };
+      }),
+    };
+    const checks = new Map<string, () => Promise<void>>();
+    const readiness = {
+      register: (name: string, check: () => Promise<void>) => checks.set(name, check),
+    };
+    const listener = new RevocationListener(
+      nats,
+      verifier as unknown as TokenVerifier,
+      new RevocationList(),
+      readiness as unknown as ReadinessService,
+    );
+    listener.onApplicationBootstrap();
+    try {
+      const ready = () =>
+        checks.get('revocations')!().then(
+          () => true,
+          () => false,
+        );
+      for (let waited = 0; verifier.verify.mock.calls.length < 2 && waited < 3000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await ready()).toBe(false);
+      release();
+      for (let waited = 0; !(await ready()) && waited < 3000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await ready()).toBe(true);
+    } finally {
+      release();
+      await listener.onApplicationShutdown();
+    }
+  });
+
+  it('is ready at once when there is nothing to replay', async () => {
+    const { nats } = fakeNats([]);
+    const checks = new Map<string, () => Promise<void>>();
+    const readiness = {
+      register: (name: string, check: () => Promise<void>) => checks.set(name, check),
+    };
+    const listener = new RevocationListener(
+      nats,
+      {} as TokenVerifier,
+      new RevocationList(),
+      readiness as unknown as ReadinessService,
+    );
+    listener.onApplicationBootstrap();
+    try {
+      let ready = false;
+      for (let waited = 0; !ready && waited < 3000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        ready = await checks.get('revocations')!().then(
+          () => true,
+          () => false,
+        );
+      }
+      expect(ready).toBe(true);
     } finally {
       await listener.onApplicationShutdown();
     }

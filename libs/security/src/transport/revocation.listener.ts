@@ -1,4 +1,10 @@
-import { JetStreamContext, NatsConnectionService, STREAMS, SUBJECTS } from '@app/platform';
+import {
+  JetStreamContext,
+  NatsConnectionService,
+  ReadinessService,
+  STREAMS,
+  SUBJECTS,
+} from '@app/platform';
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from 'nats';
 import {
@@ -29,14 +35,23 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
   private running: Promise<void> | null = null;
   /** Stream sequence of the last applied message: a resumed consumer continues after it. */
   private lastSequence = 0;
+  /**
+   * Whether the revocations of the replay window have all been applied: until then this
+   * replica is not ready, since it would accept tokens revoked in the last 15 minutes.
+   */
+  private replayed = false;
 
   constructor(
     private readonly nats: NatsConnectionService,
     private readonly verifier: TokenVerifier,
     private readonly revocations: RevocationList,
+    private readonly readiness?: ReadinessService,
   ) {}
 
   onApplicationBootstrap(): void {
+    this.readiness?.register('revocations', async () => {
+      if (!this.replayed) throw new Error('revocations of the last 15 minutes not replayed yet');
+    });
     this.running = this.run();
   }
 
@@ -60,9 +75,13 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
         });
         this.messages = await consumer.consume();
         this.logger.log('following auth.revocations');
+        // What the consumer had to deliver when it was created; each message then tells how
+        // many are still pending after it.
+        if ((await consumer.info(true)).num_pending === 0) this.markReplayed();
         for await (const message of this.messages) {
           await this.apply(message);
           this.lastSequence = message.seq;
+          if (message.info.pending === 0) this.markReplayed();
           if (this.stopped) break;
         }
       } catch (error) {
@@ -73,6 +92,12 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 1000).unref());
     }
+  }
+
+  private markReplayed(): void {
+    if (this.replayed) return;
+    this.replayed = true;
+    this.logger.log('revocations of the last 15 minutes replayed');
   }
 
   /**
