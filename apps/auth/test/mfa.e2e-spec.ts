@@ -148,3 +148,23 @@ it('evaluates at most 5 wrong enrolment codes when they arrive all at once', asy
   expect(statuses.filter((status) => status === 400)).toHaveLength(5);
   expect(statuses.filter((status) => status === 429)).toHaveLength(3);
 });
+
+it('refuses the second factor of a login whose password was changed in between', async () => {
+  const user = await registerAndLogin(auth, 'changed');
+  const secret = await enrolTotp(auth, user);
+  const mfaToken = await startLogin(user);
+  // The owner, in another session, changes the password the login was checked against.
+  const changed = await postJson(
+    `${auth.url}/auth/password`,
+    { currentPassword: STRONG_PASSWORD, newPassword: 'a completely new passphrase 9' },
+    { authorization: `Bearer ${user.accessToken}` },
+  );
+  expect(changed.status).toBe(204);
+  auth.clock.advance(30_000);
+  const response = await postJson(`${auth.url}/auth/login/mfa`, {
+    mfaToken,
+    code: totpCode(secret, auth.clock.now()),
+  });
+  expect(response.status).toBe(401);
+  expect(response.headers.getSetCookie()).toEqual([]);
+});

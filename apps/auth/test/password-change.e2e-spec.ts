@@ -7,6 +7,7 @@ import {
   type AuthTestApp,
   bearer,
 } from './support/auth-test-app';
+import { RefreshTokenFamily } from '../src/sessions/refresh-token-family';
 import { AuthEventsListener } from './support/nats-listener';
 import { login, refresh, registerAndLogin, revocationEvents } from './support/users';
 
@@ -116,5 +117,24 @@ describe('password change', () => {
     );
     expect(statuses.filter((status) => status === 403)).toHaveLength(5);
     expect(statuses.filter((status) => status === 429)).toHaveLength(3);
+  });
+  it('starts no session from a login that read the account before a password change', async () => {
+    const user = await registerAndLogin(auth, 'pw-overtaken');
+    const families = auth.app.get(RefreshTokenFamily);
+    const tokensValidAfter = async () =>
+      Number(
+        (
+          await auth.db.query('SELECT tokens_valid_after FROM identities WHERE id = $1', [user.id])
+        )[0].tokens_valid_after,
+      );
+    // A login reads the identity and checks the password...
+    const seenByLogin = await tokensValidAfter();
+    // ...the owner changes the password meanwhile...
+    expect((await changePassword(user.accessToken, STRONG_PASSWORD, NEW_PASSWORD)).status).toBe(
+      204,
+    );
+    // ...and only then would the login's session start: it must not.
+    expect(await families.start(user.id, ['pwd'], 0, seenByLogin)).toBeNull();
+    expect(await families.start(user.id, ['pwd'], 0, await tokensValidAfter())).not.toBeNull();
   });
 });

@@ -67,6 +67,11 @@ export class RevocationService {
         [userId, new Date(this.clock.now()), keepSid ?? null],
       ),
     );
+    // A login waiting for its second factor was checked against what just changed.
+    await manager.query(
+      'UPDATE mfa_challenges SET used_at = $2 WHERE identity_id = $1 AND used_at IS NULL',
+      [userId, new Date(this.clock.now())],
+    );
     await this.publish(manager, { type: 'sub', sub: userId, at });
     for (const { id } of ended) await this.publish(manager, { type: 'sid', sid: id, at });
     this.audit.record('revocation', 'success', { userId, reason });

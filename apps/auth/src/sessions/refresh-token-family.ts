@@ -55,11 +55,23 @@ export class RefreshTokenFamily {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async start(identityId: string, amr: string[], authTime: number) {
+  /**
+   * A new session for the identity as the credential check read it (`tokensValidAfter`); null
+   * if it has changed since. The identity row stays locked (FOR SHARE) until the family exists,
+   * so a revocation of the user (password change, disabling, role change) either came first,
+   * and this login is refused, or waits, and then ends this family with the others.
+   */
+  async start(identityId: string, amr: string[], authTime: number, tokensValidAfter: number) {
     const sid = randomUUID();
     const now = this.clock.now();
     const expiresAt = new Date(now + this.config.REFRESH_ABSOLUTE_SECONDS * 1000);
     return this.dataSource.transaction(async (manager) => {
+      const unchanged: unknown[] = await manager.query(
+        `SELECT 1 FROM identities
+          WHERE id = $1 AND NOT disabled AND tokens_valid_after = $2 FOR SHARE`,
+        [identityId, tokensValidAfter],
+      );
+      if (unchanged.length === 0) return null;
       await manager.query(
         `INSERT INTO refresh_families (id, identity_id, auth_time, amr, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)`,

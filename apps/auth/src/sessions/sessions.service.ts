@@ -114,7 +114,15 @@ export class SessionsService {
 
   private async startSession(identity: Identity, amr: string[]): Promise<SessionTokens> {
     const authTime = epochSeconds(this.clock);
-    const { sid, refresh } = await this.families.start(identity.id, amr, authTime);
+    const started = await this.families.start(
+      identity.id,
+      amr,
+      authTime,
+      identity.tokensValidAfter,
+    );
+    // The password changed (or the account was disabled, its roles changed) during the login.
+    if (!started) throw new ApiError(401, 'the account changed during the login; log in again');
+    const { sid, refresh } = started;
     return { body: await this.accessTokenFor(identity, sid, authTime, amr), refresh };
   }
 
