@@ -321,6 +321,26 @@ describe('durable consumers', () => {
     await expectDenied(jsm('orders').consumers.add('AUTH', { ack_policy: AckPolicy.None }));
   });
 
+  it.each(['auth', 'orders'] as const)(
+    "forbids %s to re-point users' users-identity durable at auth.revocations",
+    async (service) => {
+      // Its grant for ephemeral revocation consumers (`CREATE.AUTH.*.auth.revocations`) matches
+      // any consumer name: the server would take this as an update of users' durable, and users
+      // would skip identity events for good.
+      await ensureDurable('users', 'AUTH', 'users-identity', 'auth.identity.>');
+      await expectDenied(
+        jsm(service).consumers.add('AUTH', {
+          durable_name: 'users-identity',
+          filter_subject: 'auth.revocations',
+          ack_policy: AckPolicy.Explicit,
+          max_deliver: 1,
+        }),
+      );
+      const info = await jsm('users').consumers.info('AUTH', 'users-identity');
+      expect(info.config.filter_subject).toBe('auth.identity.>');
+    },
+  );
+
   it.each(['auth', 'orders'] as const)("forbids %s to pull from users' users-identity durable", async (service) => {
     await ensureDurable('users', 'AUTH', 'users-identity', 'auth.identity.>');
     const request = nc(service).request(
