@@ -1,5 +1,7 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { QueryFailedError } from 'typeorm';
+import { ApiError } from '../errors/api-error';
 import { loggingOptions } from './logging.options';
 
 function captureLogger() {
@@ -44,5 +46,39 @@ describe('log redaction', () => {
       expect(written).not.toContain(secret);
     }
     expect(written).toContain('[REDACTED]');
+  });
+});
+
+describe('error logs', () => {
+  it('write what failed and where, never the data of a failed query', () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const options = loggingOptions('test', 'info').pinoHttp as pino.LoggerOptions;
+    const logger = pino({ serializers: options.serializers, redact: options.redact }, stream);
+    const failed = new QueryFailedError(
+      'UPDATE identities SET password_hash = $1 WHERE id = $2',
+      ['$argon2id$v=19$m=19456,t=2,p=1$SECRET-HASH', 'c0ffee'],
+      Object.assign(new Error('duplicate key value violates unique constraint'), {
+        detail: 'Key (email)=(alice@example.com) already exists.',
+      }),
+    );
+    // What AllExceptionsFilter logs for a 5xx, bare and wrapped as orders wraps a failed call.
+    logger.error({ err: failed }, 'unhandled error');
+    logger.error({ err: new ApiError(503, 'users unavailable', { cause: failed }) }, 'unhandled');
+    const written = lines.join('');
+    for (const data of ['SECRET-HASH', 'alice@example.com', 'password_hash = $1']) {
+      expect(written).not.toContain(data);
+    }
+    const [bare, wrapped] = lines.map((line) => JSON.parse(line));
+    expect(bare.err).toMatchObject({
+      type: 'QueryFailedError',
+      message: 'duplicate key value violates unique constraint',
+    });
+    expect(wrapped.err.cause).toMatchObject({ type: 'QueryFailedError' });
   });
 });

@@ -50,6 +50,26 @@ export const REDACTED_PATHS = [
   ].flatMap((key) => [key, `*.${key}`]),
 ];
 
+/**
+ * An error as a log line shows it: its type, message, code, stack and causes, never the data it
+ * carries. pino's own serializer writes every field, so a failed query logged its SQL, its bound
+ * parameters (a password hash) and the driver's detail (`Key (email)=(...) already exists`).
+ */
+export function loggedError(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const logged: Record<string, unknown> = {
+    type: error.constructor?.name ?? 'Error',
+    message: error.message,
+    stack: error.stack,
+  };
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string' || typeof code === 'number') logged.code = code;
+  // ApiError keeps its cause under options (Nest's HttpException), others under `cause`.
+  const wrapped = cause ?? (error as { options?: { cause?: unknown } }).options?.cause;
+  if (wrapped !== undefined && depth < 3) logged.cause = loggedError(wrapped, depth + 1);
+  return logged;
+}
+
 export function loggingOptions(serviceName: string, level: string): Params {
   return {
     pinoHttp: {
@@ -64,6 +84,7 @@ export function loggingOptions(serviceName: string, level: string): Params {
         return requestId ? { requestId } : {};
       },
       serializers: {
+        err: (error: unknown) => loggedError(error),
         // Log the path only: a query string is user data and must never carry a token anyway.
         req: (req: {
           id?: string;
