@@ -10,7 +10,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import YAML from 'yaml';
+import { loadAuthConfig } from '../../apps/auth/src/auth.config';
+import { loadOrdersConfig } from '../../apps/orders/src/orders.config';
+import { loadUsersConfig } from '../../apps/users/src/users.config';
 
 const ROOT = join(__dirname, '..', '..');
 const SERVICES = ['auth', 'users', 'orders'] as const;
@@ -24,6 +28,20 @@ type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; l
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
 
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
+
+/** Each service's own configuration loader: what it refuses, it refuses at start. */
+const LOAD_CONFIG = { auth: loadAuthConfig, users: loadUsersConfig, orders: loadOrdersConfig };
+/** A value a secret of this name could have (the loaders check lengths and formats). */
+const dummySecret = (name: string) =>
+  name === 'DATABASE_URL'
+    ? 'postgres://service:secret@postgres:5432/service'
+    : name === 'REDIS_URL'
+      ? 'redis://:secret@redis:6379/0'
+      : name.startsWith('KEY_ENCRYPTION_KEY')
+    ? randomBytes(32).toString('base64')
+    : name === 'ADMIN_EMAIL'
+      ? 'admin@example.com'
+      : `n${randomBytes(32).toString('hex')}`;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
@@ -106,6 +124,49 @@ describe.each(overlays)('k8s overlay %s', (overlay) => {
 
   it('deploys the three services', () => {
     for (const app of SERVICES) expect(appDeployment(objects, app)).toBeDefined();
+  });
+
+  it.each(SERVICES)('gives %s every setting its production configuration requires', (app) => {
+    const container = appDeployment(objects, app).spec.template.spec.containers.find(
+      (c: any) => c.name === app,
+    );
+    const env: Record<string, string> = {};
+    for (const source of container.envFrom ?? []) {
+      const name = source.configMapRef?.name;
+      const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
+      Object.assign(env, map?.data ?? {});
+    }
+    for (const variable of container.env ?? []) {
+      const secret = variable.valueFrom?.secretKeyRef;
+      if (secret) {
+        const rendered = objects.find((o) => o.kind === 'Secret' && o.metadata.name === secret.name);
+        // Rendered from the *.env.example files: the key must be there; its value is a placeholder.
+        if (rendered) expect({ [secret.name]: Object.keys(rendered.data ?? rendered.stringData ?? {}) }).toEqual({ [secret.name]: expect.arrayContaining([secret.key]) });
+        if (!secret.optional) env[variable.name] = dummySecret(variable.name);
+      } else if (variable.value !== undefined) {
+        env[variable.name] = String(variable.value);
+      }
+    }
+    expect(() => LOAD_CONFIG[app](env)).not.toThrow();
+  });
+
+  it('lets every service that is given REDIS_URL reach Redis', () => {
+    const redisPods = objects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Deployment').filter((o) => o.metadata.name === 'redis');
+    for (const app of SERVICES) {
+      const container = appDeployment(objects, app).spec.template.spec.containers.find((c: any) => c.name === app);
+      if (!(container.env ?? []).some((v: any) => v.name === 'REDIS_URL')) continue;
+      const labels = appDeployment(objects, app).spec.template.metadata.labels;
+      const egress = objects
+        .filter((o) => o.kind === 'NetworkPolicy' && selects(o.spec.podSelector, labels))
+        .flatMap((np) => np.spec.egress ?? [])
+        .filter((rule: any) => (rule.ports ?? []).some((p: any) => [6379, 6380].includes(p.port)));
+      expect({ app, egressToRedis: egress.length > 0 }).toEqual({ app, egressToRedis: true });
+      // In-cluster Redis (dev): its own ingress policy must admit the service too.
+      for (const redis of redisPods) {
+        const peers = ingressPeers(objects, redis.spec.template.metadata.labels, 6379);
+        expect({ app, admitted: peers.some((peer: any) => selects(peer.podSelector, labels)) }).toEqual({ app, admitted: true });
+      }
+    }
   });
 
   it.each(workloads(objects).map((w) => [w.metadata.name, w] as const))(
@@ -285,6 +346,19 @@ describe('Dockerfile', () => {
 describe('docker-compose.yml', () => {
   const compose = YAML.parse(read('docker-compose.yml'), { merge: true });
   const services: Record<string, any> = compose.services;
+
+  it.each(SERVICES)('gives %s every setting its production configuration requires', (app) => {
+    // `${VAR}` and `${VAR:?message}` come from .env (a secret here); `${VAR:-default}` may not.
+    const env = Object.fromEntries(
+      Object.entries(services[app].environment as Record<string, unknown>).map(([name, value]) => [
+        name,
+        String(value).replace(/\$\{(\w+)(?::-([^}]*)|:\?[^}]*)?\}/g, (_all, variable: string, fallback?: string) =>
+          fallback !== undefined ? fallback : dummySecret(variable),
+        ),
+      ]),
+    );
+    expect(() => LOAD_CONFIG[app](env)).not.toThrow();
+  });
 
   it('publishes only the three HTTP ports, each on its own service', () => {
     const published = Object.entries(services).flatMap(([name, s]) =>

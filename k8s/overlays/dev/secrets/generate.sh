@@ -64,5 +64,6 @@ cat > "$dir/orders.env" <<ENV
 DATABASE_URL=postgres://orders:$orders_db@postgres:5432/orders
 NATS_PASSWORD=$nats_orders
 CLIENT_SECRET=$orders_client
+REDIS_URL=redis://:$redis@redis:6379/0
 ENV
 echo "generate.sh: wrote development secrets to $dir (admin password in auth.env)"
