@@ -24,6 +24,18 @@ const PERMANENT_FAILURES = new Set<number>([
   GRPC_STATUS.ALREADY_EXISTS,
 ]);
 
+/** Wait before redelivery number `deliveryCount + 1`: 1 s, 2 s, 4 s, ... capped at 30 s. */
+export function redeliveryDelayMs(deliveryCount: number): number {
+  return Math.min(30_000, 1000 * 2 ** (deliveryCount - 1));
+}
+
+/**
+ * Deliveries of a message that keeps failing before it is dead-lettered: with the delays of
+ * `redeliveryDelayMs`, about 30 minutes. A failover of the database or a restart of auth takes
+ * minutes; five deliveries (15 s) turned such an outage into lost events.
+ */
+export const DEFAULT_MAX_DELIVER = 64;
+
 const STATUS_NAMES = Object.fromEntries(
   Object.entries(GRPC_STATUS).map(([name, code]) => [code, name]),
 );
@@ -73,7 +85,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.All,
           filter_subject: options.filterSubject,
-          max_deliver: options.maxDeliver ?? 5,
+          max_deliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
           ack_wait: nanos(options.ackWaitMs ?? 30_000),
         });
         const consumer = await this.nats.jetstream().consumers.get(stream, options.durable);
@@ -136,11 +148,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         const code = typeof failure.code === 'number' ? failure.code : GRPC_STATUS.INTERNAL;
         const reason = failure.message ?? 'handler failed';
         if (PERMANENT_FAILURES.has(code)) return refuse(code, reason);
-        if (context.getDeliveryCount() >= (options.maxDeliver ?? 5)) {
+        if (context.getDeliveryCount() >= (options.maxDeliver ?? DEFAULT_MAX_DELIVER)) {
           return refuse(code, `gave up after ${context.getDeliveryCount()} deliveries: ${reason}`);
         }
-        // Back off: 1 s, 2 s, 4 s, ... capped at 30 s.
-        message.nak(Math.min(30_000, 1000 * 2 ** (context.getDeliveryCount() - 1)));
+        message.nak(redeliveryDelayMs(context.getDeliveryCount()));
       }
     });
   }

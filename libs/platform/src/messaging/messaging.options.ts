@@ -6,7 +6,11 @@ export interface DurableConsumerOptions {
   durable: string;
   /** One subject filter (nats-server 2.9 has no multi-filter consumers). */
   filterSubject: string;
-  /** Deliveries before a failing message is given up and dead-lettered. Default 5. */
+  /**
+   * Deliveries before a message that keeps failing (not refused) is given up and dead-lettered.
+   * Default {@link DEFAULT_MAX_DELIVER}: about 30 minutes of retries, so an outage of the
+   * database or the issuer does not lose events.
+   */
   maxDeliver?: number;
   /** How long a message may be processed before it is redelivered. Default 30 s. */
   ackWaitMs?: number;
