@@ -398,6 +398,11 @@ describe('docker-compose.yml', () => {
     expect(services[`${app}-migrate`].command).toEqual(['node', `dist/apps/${app}/src/migrate.js`]);
   });
 
+  it('runs Redis as its redis user: its shell command bypasses the entrypoint that drops root', () => {
+    expect(services.redis.command.join(' ')).toMatch(/^sh -c/);
+    expect(services.redis.user).toBe('redis');
+  });
+
   it('keeps PostgreSQL, NATS and Redis on an internal network', () => {
     expect(compose.networks.backend.internal).toBe(true);
     for (const name of ['postgres', 'nats', 'redis']) expect(services[name].networks).toEqual(['backend']);
