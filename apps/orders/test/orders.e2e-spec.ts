@@ -749,6 +749,43 @@ describe('users.deleted', () => {
     ).toBeNull();
   });
 
+  it('cancels an order placed while the account was being deleted, and records orders.cancelled', async () => {
+    // users counted no open order and deleted the account while this order was committing.
+    const alice = await customer('eu');
+    const order = await placed(alice);
+    await publishEvent(nc, 'users.deleted', { userId: alice.id }, await usersEventsToken());
+    await eventually(async () => (await ordersOf(alice.id)) === 0);
+    const { rows } = await pg.query('SELECT status, user_id FROM orders WHERE id = $1', [order.id]);
+    expect(rows[0]).toEqual({ status: 'cancelled', user_id: null });
+    expect((await outboxFor(order.id)).map((event) => event.subject)).toEqual([
+      'orders.created',
+      'orders.cancelled',
+    ]);
+  });
+
+  it('places no order for a deleted customer, though users still answered with the profile', async () => {
+    // The order request read the profile just before users deleted it.
+    const alice = await customer('eu');
+    const { messageId } = await publishEvent(
+      nc,
+      'users.deleted',
+      { userId: alice.id },
+      await usersEventsToken(),
+    );
+    await eventually(async () =>
+      (await count('SELECT count(*)::int AS n FROM inbox_messages WHERE message_id = $1', [
+        messageId,
+      ])) === 1
+        ? true
+        : undefined,
+    );
+    const response = await place(alice);
+    expect(response.status).toBe(409);
+    expect(
+      await count('SELECT count(*)::int AS n FROM orders WHERE user_id = $1', [alice.id]),
+    ).toBe(0);
+  });
+
   it.each([
     ['no token', async () => undefined, 'UNAUTHENTICATED'],
     ['a customer’s login token', () => issuer.userToken(), 'UNAUTHENTICATED'],

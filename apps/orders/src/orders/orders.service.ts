@@ -101,6 +101,7 @@ export class OrdersService {
     const body = toView({ ...order, items } as Order);
     try {
       await this.dataSource.transaction(async (manager) => {
+        await this.refuseDeletedCustomer(manager, caller.id);
         if (idempotencyKey)
           await this.claimKey(manager, caller.id, idempotencyKey, requestHash, body);
         await manager.insert(Order, order);
@@ -228,6 +229,10 @@ export class OrdersService {
    * users.deleted: the customer's orders lose their link to the person (user id) but keep
    * amounts, items and region for accounting; their stored idempotent answers (which name
    * the user) are deleted. Once per message id, in the same transaction as the inbox record.
+   *
+   * users refuses to delete an account with open orders, but an order placed at that moment
+   * (its profile read just before the deletion) can still commit: such an order is cancelled
+   * here, and the customer is recorded so that no order is placed for them afterwards.
    */
   async anonymizeCustomer(
     messageId: string,
@@ -235,6 +240,26 @@ export class OrdersService {
     userId: string,
   ): Promise<boolean> {
     return this.inbox.processOnce(messageId, subjectName, async (manager) => {
+      await this.lockCustomer(manager, userId);
+      await manager.query(
+        'INSERT INTO deleted_customers (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING',
+        [userId],
+      );
+      const open = await manager
+        .getRepository(Order)
+        .createQueryBuilder('o')
+        .where('o.user_id = :userId AND o.status IN (:...open)', { userId, open: OPEN_STATUSES })
+        .getMany();
+      for (const order of open) {
+        await manager.update(Order, { id: order.id }, { status: 'cancelled' });
+        await this.outbox.enqueue(manager, SUBJECTS.ORDER_CANCELLED, {
+          orderId: order.id,
+          userId: order.userId,
+          region: order.region,
+          previousStatus: order.status,
+          status: 'cancelled',
+        });
+      }
       const result = await manager
         .createQueryBuilder()
         .update(Order)
@@ -263,6 +288,28 @@ export class OrdersService {
         lineTotal: product.price * item.quantity,
       };
     });
+  }
+
+  /**
+   * Serializes placing an order with users.deleted for one customer (a transaction-scoped
+   * advisory lock): either the order commits first and the deletion cancels it, or the
+   * deletion does and the order is refused.
+   */
+  private async lockCustomer(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('customer:' || $1, 0))`, [
+      userId,
+    ]);
+  }
+
+  private async refuseDeletedCustomer(manager: EntityManager, userId: string): Promise<void> {
+    await this.lockCustomer(manager, userId);
+    const deleted: unknown[] = await manager.query(
+      'SELECT 1 FROM deleted_customers WHERE user_id = $1',
+      [userId],
+    );
+    if (deleted.length > 0) {
+      throw new ApiError(409, 'your account has been deleted', { code: 'PROFILE_NOT_FOUND' });
+    }
   }
 
   /** RFC 8693: the customer's own token, exchanged for one addressed to users. */
