@@ -97,6 +97,16 @@ describe('changing roles and region', () => {
       region: 'us',
       disabled: false,
     });
+    // Each identity event carries auth's version of the identity, increased by every change in
+    // the order the changes committed: users keeps the latest whatever order they arrive in.
+    const registeredEvent = await events.waitFor(
+      'auth.identity.registered',
+      (p) => p.id === user.id,
+    );
+    expect(String(registeredEvent.payload.version)).toMatch(/^[0-9]+$/);
+    expect(BigInt(String(updated.payload.version))).toBeGreaterThan(
+      BigInt(String(registeredEvent.payload.version)),
+    );
     const revocation = await events.waitFor(
       'auth.revocations',
       (p) => p.type === 'sub' && p.sub === user.id,

@@ -163,6 +163,51 @@ describe('auth.identity.updated', () => {
   });
 });
 
+describe('identity event versions (the order changes committed in at auth)', () => {
+  it('keeps the latest change when the broker received it before the registration', async () => {
+    const token = await authEventsToken(h.issuer);
+    const event = registered();
+    // auth committed the registration (version 100) before the update (version 200), but two
+    // relays published them the other way round.
+    const update = await publish(
+      h.nc,
+      'auth.identity.updated',
+      {
+        ...updated(event.id, { region: 'us', roles: ['support'], disabled: true }),
+        version: '200',
+      },
+      token,
+    );
+    await publish(h.nc, 'auth.identity.registered', { ...event, version: '100' }, token);
+    await eventually(async () => (await inboxCount(update.messageId)) === 1, 15_000);
+    expect(await profileRow(event.id)).toMatchObject({
+      region: 'us',
+      roles: ['support'],
+      disabled: true,
+    });
+  });
+
+  it('ignores an update whose version is older than the one applied', async () => {
+    const token = await authEventsToken(h.issuer);
+    const event = registered();
+    await publish(h.nc, 'auth.identity.registered', { ...event, version: '100' }, token);
+    await publish(
+      h.nc,
+      'auth.identity.updated',
+      { ...updated(event.id, { region: 'apac' }), version: '300' },
+      token,
+    );
+    const stale = await publish(
+      h.nc,
+      'auth.identity.updated',
+      { ...updated(event.id, { region: 'us' }), version: '200' },
+      token,
+    );
+    await eventually(async () => (await inboxCount(stale.messageId)) === 1, 15_000);
+    expect(await profileRow(event.id)).toMatchObject({ region: 'apac' });
+  });
+});
+
 describe('forged and invalid identity events', () => {
   const forgedUpdate = (id: string) =>
     updated(id, { email: 'attacker@example.com', roles: ['admin'], region: 'us' });

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
+import { returnedRows } from '../common/sql';
 import { RevocationService } from '../revocations/revocation.service';
 import type { RegisterDto } from './dto/register.dto';
 import { Identity } from './identity.entity';
@@ -14,6 +15,26 @@ export interface IdentityChanges {
   roles?: Role[];
   region?: string;
   disabled?: boolean;
+}
+
+/**
+ * The version an identity event carries: increased under the identity's row lock, so two
+ * changes are versioned in the order they committed, whatever order the outbox relays (or
+ * several of them) publish them in. Microseconds since the epoch when that is larger, so a
+ * version is also comparable with the broker times users compared before events carried one.
+ */
+async function nextIdentityVersion(manager: EntityManager, id: string): Promise<string> {
+  const rows: { version: string }[] = returnedRows(
+    await manager.query(
+      `UPDATE identities
+          SET identity_version = GREATEST(identity_version + 1,
+                (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+        WHERE id = $1
+        RETURNING identity_version::text AS version`,
+      [id],
+    ),
+  );
+  return rows[0].version;
 }
 
 @Injectable()
@@ -61,6 +82,7 @@ export class IdentitiesService {
         displayName: input.displayName,
         region,
         roles,
+        version: await nextIdentityVersion(manager, id),
       });
     });
     return { id, email };
@@ -112,6 +134,7 @@ export class IdentitiesService {
         roles: updated.roles,
         region: updated.region,
         disabled: updated.disabled,
+        version: await nextIdentityVersion(manager, id),
       });
       // Access tokens carry roles and region: tokens with the old values must stop working.
       await this.revocations.revokeUser(

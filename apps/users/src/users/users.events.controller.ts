@@ -5,12 +5,15 @@ import { IdentityRegisteredEvent } from './dto/identity-registered.event';
 import { IdentityUpdatedEvent } from './dto/identity-updated.event';
 import { UsersService, type IdentityEventSource } from './users.service';
 
-function sourceOf(context: JetStreamContext): IdentityEventSource {
+function sourceOf(context: JetStreamContext, event: { version?: string }): IdentityEventSource {
   return {
     // The transport refuses a message without Nats-Msg-Id before any handler runs.
     messageId: context.getMessageId()!,
     subject: context.getSubject(),
-    version: String(Math.floor(context.message.info.timestampNanos / 1000)),
+    // auth's version of the identity: the order the changes committed in. The broker's time
+    // (microseconds) only for events published before auth versioned them: it is the order
+    // the relays published in, which several replicas (or two racing admins) can invert.
+    version: event.version ?? String(Math.floor(context.message.info.timestampNanos / 1000)),
   };
 }
 
@@ -28,7 +31,7 @@ export class UsersEventsController {
     @Payload() event: IdentityRegisteredEvent,
     @Ctx() context: JetStreamContext,
   ) {
-    await this.users.createFromIdentity(sourceOf(context), event);
+    await this.users.createFromIdentity(sourceOf(context, event), event);
   }
 
   @EventPattern(SUBJECTS.IDENTITY_UPDATED)
@@ -36,6 +39,6 @@ export class UsersEventsController {
     @Payload() event: IdentityUpdatedEvent,
     @Ctx() context: JetStreamContext,
   ) {
-    await this.users.applyIdentityUpdate(sourceOf(context), event);
+    await this.users.applyIdentityUpdate(sourceOf(context, event), event);
   }
 }
