@@ -26,7 +26,11 @@ const BATCH_SIZE = 100;
 const PUBLISH_TIMEOUT_MS = 3000;
 
 /**
- * Publishes outbox rows to JetStream in order, with `Nats-Msg-Id` = row id.
+ * Publishes outbox rows to JetStream, with `Nats-Msg-Id` = row id, in `created_at` order within
+ * one relay. That is not the order the changes committed in (a transaction that began first can
+ * commit last), and with several replicas a later batch can go out while an earlier one is still
+ * being published: consumers that need the latest state compare a version the publisher set
+ * under its row lock (auth's identity events carry one), never the broker's order.
  *
  * Replicas never publish one row twice: each batch is claimed with `FOR UPDATE SKIP LOCKED`
  * and marked published in the same transaction. If a relay dies after publishing but before
