@@ -85,7 +85,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.All,
           filter_subject: options.filterSubject,
-          max_deliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
+          // One more than this server's own limit: a message whose last delivery never got an
+          // answer (the process died) comes back once more, to be recorded as given up.
+          max_deliver: (options.maxDeliver ?? DEFAULT_MAX_DELIVER) + 1,
           ack_wait: nanos(options.ackWaitMs ?? 30_000),
         });
         const consumer = await this.nats.jetstream().consumers.get(stream, options.durable);
@@ -132,26 +134,52 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       if (!handler) return refuse(GRPC_STATUS.UNIMPLEMENTED, `no handler for ${message.subject}`);
       if (!context.getMessageId())
         return refuse(GRPC_STATUS.INVALID_ARGUMENT, 'Nats-Msg-Id header is missing');
+      const maxDeliver = options.maxDeliver ?? DEFAULT_MAX_DELIVER;
+      if (context.getDeliveryCount() > maxDeliver) {
+        return refuse(
+          GRPC_STATUS.DEADLINE_EXCEEDED,
+          `gave up after ${maxDeliver} deliveries without an answer`,
+        );
+      }
       let data: unknown;
       try {
         data = JSON.parse(Buffer.from(message.data).toString('utf8'));
       } catch {
         return refuse(GRPC_STATUS.INVALID_ARGUMENT, 'payload is not JSON');
       }
+      // Answer before the broker's ack wait runs out: a handler that hangs would otherwise
+      // hold this consumer's loop, and be redelivered behind it, until it returns.
+      const deadlineMs = Math.max(1000, (options.ackWaitMs ?? 30_000) - 1000);
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await lastValueFrom(this.transformToObservable(await handler(data, context)), {
-          defaultValue: undefined,
-        });
+        await Promise.race([
+          (async () =>
+            lastValueFrom(this.transformToObservable(await handler(data, context)), {
+              defaultValue: undefined,
+            }))(),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () =>
+                reject({
+                  code: GRPC_STATUS.DEADLINE_EXCEEDED,
+                  message: `handler took longer than ${deadlineMs} ms`,
+                }),
+              deadlineMs,
+            );
+          }),
+        ]);
         message.ack();
       } catch (raw) {
         const failure = (raw ?? {}) as HandlerFailure;
         const code = typeof failure.code === 'number' ? failure.code : GRPC_STATUS.INTERNAL;
         const reason = failure.message ?? 'handler failed';
         if (PERMANENT_FAILURES.has(code)) return refuse(code, reason);
-        if (context.getDeliveryCount() >= (options.maxDeliver ?? DEFAULT_MAX_DELIVER)) {
+        if (context.getDeliveryCount() >= maxDeliver) {
           return refuse(code, `gave up after ${context.getDeliveryCount()} deliveries: ${reason}`);
         }
         message.nak(redeliveryDelayMs(context.getDeliveryCount()));
+      } finally {
+        clearTimeout(timer);
       }
     });
   }

@@ -38,6 +38,7 @@ const seen = {
   deliveries: [] as { id: string; requestId?: string; attempt: number }[],
   applied: [] as string[],
   failFirstDeliveryAfterApply: new Set<string>(),
+  stuckDeliveries: 0,
 };
 
 @Controller()
@@ -57,6 +58,13 @@ class ProbeEventsController {
     // A crash after the effect committed but before the ack: JetStream redelivers.
     if (seen.failFirstDeliveryAfterApply.delete(event.id))
       throw new ApiError(503, 'simulated crash before ack');
+  }
+
+  /** Never answers: the transport must give up on it, and say so. */
+  @EventPattern('orders.stuck')
+  onStuck(): Promise<void> {
+    seen.stuckDeliveries++;
+    return new Promise(() => undefined);
   }
 
   @EventPattern('orders.cancelled')
@@ -126,7 +134,13 @@ describe('outbox, relay and JetStream consumer', () => {
           url: nats.url,
           ownStreams: ['ORDERS'],
           consumers: [
-            { stream: 'ORDERS', durable: 'probe', filterSubject: 'orders.>', maxDeliver: 3 },
+            {
+              stream: 'ORDERS',
+              durable: 'probe',
+              filterSubject: 'orders.>',
+              maxDeliver: 3,
+              ackWaitMs: 2000,
+            },
           ],
           outboxPollMs: 50,
         }),
@@ -250,6 +264,32 @@ describe('outbox, relay and JetStream consumer', () => {
     await observer.close();
     expect(seen.deliveries.map((delivery) => delivery.id)).not.toContain('no-msg-id');
   });
+
+  it('gives up on a handler that never answers, records it, and goes on with other messages', async () => {
+    const client = await connect({ servers: nats.url });
+    // The ORDERS stream exists once the service has started its transports.
+    await eventually(() =>
+      client
+        .jetstream()
+        .publish('orders.stuck', Buffer.from(JSON.stringify({})), { msgID: 'stuck-1' })
+        .then(
+          () => true,
+          () => undefined,
+        ),
+    );
+    await client.close();
+    await enqueue('after-stuck');
+    // Behind the stuck message, and delivered although it never returns.
+    await eventually(() => seen.applied.includes('after-stuck'), 10_000);
+    const letters = dataSource.getRepository(DeadLetter);
+    const letter = await eventually(
+      async () => (await letters.findOneBy({ messageId: 'stuck-1' })) ?? undefined,
+      15_000,
+    );
+    expect(letter).toMatchObject({ errorCode: 'DEADLINE_EXCEEDED' });
+    expect(letter.reason).toMatch(/^gave up after 3 deliveries: handler took longer than/);
+    expect(seen.stuckDeliveries).toBe(3);
+  }, 30_000);
 
   it('keeps accepting writes while NATS is down and delivers them when it returns', async () => {
     await nats.stop();
