@@ -1,7 +1,6 @@
 import { serviceDataSourceOptions, type RetentionRule } from '@app/platform';
 import { Identity } from '../identities/identity.entity';
 import { Initial1764057600000 } from './migrations/1764057600000-initial';
-import { InboxByPublisher1764921600000 } from './migrations/1764921600000-inbox-by-publisher';
 import { TokensClientsKeys1764144000000 } from './migrations/1764144000000-tokens-clients-keys';
 import { IdentityVersion1764835200000 } from './migrations/1764835200000-identity-version';
 
@@ -11,7 +10,6 @@ export const AUTH_MIGRATIONS = [
   Initial1764057600000,
   TokensClientsKeys1764144000000,
   IdentityVersion1764835200000,
-  InboxByPublisher1764921600000,
 ];
 
 const HOUR = 60 * 60;

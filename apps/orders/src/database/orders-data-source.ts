@@ -3,7 +3,6 @@ import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { OrderItem } from '../orders/order-item.entity';
 import { Order } from '../orders/order.entity';
 import { Initial1764057600000 } from './migrations/1764057600000-initial';
-import { InboxByPublisher1764921600000 } from './migrations/1764921600000-inbox-by-publisher';
 import { Orders1764403200000 } from './migrations/1764403200000-orders';
 import { DeletedCustomers1764835200000 } from './migrations/1764835200000-deleted-customers';
 
@@ -13,7 +12,6 @@ export const ORDERS_MIGRATIONS = [
   Initial1764057600000,
   Orders1764403200000,
   DeletedCustomers1764835200000,
-  InboxByPublisher1764921600000,
 ];
 
 /** Idempotency keys are deleted once they are past their TTL (DatabaseModule's sweeper). */

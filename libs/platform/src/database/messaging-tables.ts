@@ -42,24 +42,3 @@ export async function dropMessagingTables(queryRunner: QueryRunner): Promise<voi
   await queryRunner.query('DROP TABLE inbox_messages');
   await queryRunner.query('DROP TABLE outbox_messages');
 }
-
-/**
- * The inbox keyed by publisher and message id (each service's migration after its first). The
- * publisher is the subject's first token (SPEC §5: each service publishes under its own prefix,
- * and the broker and the guard enforce it); keyed by the id alone, one publisher could suppress
- * another's event by reusing its `Nats-Msg-Id`.
- */
-export async function keyInboxByPublisher(queryRunner: QueryRunner): Promise<void> {
-  await queryRunner.query(
-    `ALTER TABLE inbox_messages
-       ADD COLUMN publisher text GENERATED ALWAYS AS (split_part(subject, '.', 1)) STORED`,
-  );
-  await queryRunner.query('ALTER TABLE inbox_messages DROP CONSTRAINT inbox_messages_pkey');
-  await queryRunner.query('ALTER TABLE inbox_messages ADD PRIMARY KEY (publisher, message_id)');
-}
-
-export async function keyInboxByMessageId(queryRunner: QueryRunner): Promise<void> {
-  await queryRunner.query('ALTER TABLE inbox_messages DROP CONSTRAINT inbox_messages_pkey');
-  await queryRunner.query('ALTER TABLE inbox_messages DROP COLUMN publisher');
-  await queryRunner.query('ALTER TABLE inbox_messages ADD PRIMARY KEY (message_id)');
-}

@@ -20,10 +20,8 @@ export class InboxService {
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const inserted: unknown[] = await manager.query(
-        // The key is (publisher, message id) once keyInboxByPublisher ran: no publisher can
-        // make another's message look applied.
         `INSERT INTO inbox_messages (message_id, subject) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING message_id`,
+         ON CONFLICT (message_id) DO NOTHING RETURNING message_id`,
         [messageId, subject],
       );
       if (inserted.length === 0) return false;

@@ -15,7 +15,7 @@ import { loadConfig } from '../config/load-config';
 import { currentRequestId, runWithRequestContext } from '../context/request-context';
 import { DatabaseModule } from '../database/database.module';
 import { DeadLetter } from '../database/dead-letter.entity';
-import { createMessagingTables, keyInboxByPublisher } from '../database/messaging-tables';
+import { createMessagingTables } from '../database/messaging-tables';
 import { runMigrations } from '../database/run-migrations';
 import { serviceDataSourceOptions } from '../database/data-source-options';
 import { ApiError } from '../errors/api-error';
@@ -30,12 +30,6 @@ import { eventually } from '../../../../test/support/eventually';
 class CreateMessagingTables1764000000000 {
   name = 'CreateMessagingTables1764000000000';
   up = createMessagingTables;
-  async down() {}
-}
-
-class InboxByPublisher1764000000001 {
-  name = 'InboxByPublisher1764000000001';
-  up = keyInboxByPublisher;
   async down() {}
 }
 
@@ -118,7 +112,7 @@ describe('outbox, relay and JetStream consumer', () => {
     const dbOptions = {
       url: database.url,
       entities: [],
-      migrations: [CreateMessagingTables1764000000000, InboxByPublisher1764000000001],
+      migrations: [CreateMessagingTables1764000000000],
       applicationName: 'probe',
     };
     await runMigrations(serviceDataSourceOptions(dbOptions));
@@ -296,17 +290,6 @@ describe('outbox, relay and JetStream consumer', () => {
     expect(letter.reason).toMatch(/^gave up after 3 deliveries: handler took longer than/);
     expect(seen.stuckDeliveries).toBe(3);
   }, 30_000);
-
-  it('keeps the inbox per publisher: one cannot make another’s message look applied', async () => {
-    const inbox = app.get(InboxService);
-    const applied: string[] = [];
-    const apply = (what: string) => async () => void applied.push(what);
-    // users published id m-1; orders reuses it on its own subject, first.
-    expect(await inbox.processOnce('m-1', 'orders.created', apply('orders'))).toBe(true);
-    expect(await inbox.processOnce('m-1', 'users.deleted', apply('users'))).toBe(true);
-    expect(await inbox.processOnce('m-1', 'users.deleted', apply('users again'))).toBe(false);
-    expect(applied).toEqual(['orders', 'users']);
-  });
 
   it('keeps accepting writes while NATS is down and delivers them when it returns', async () => {
     await nats.stop();
