@@ -103,9 +103,9 @@ describe('changing roles and region', () => {
       'auth.identity.registered',
       (p) => p.id === user.id,
     );
-    expect(String(registeredEvent.payload.version)).toMatch(/^[0-9]+$/);
-    expect(BigInt(String(updated.payload.version))).toBeGreaterThan(
-      BigInt(String(registeredEvent.payload.version)),
+    expect(registeredEvent.identityVersion).toMatch(/^[0-9]+$/);
+    expect(BigInt(updated.identityVersion!)).toBeGreaterThan(
+      BigInt(registeredEvent.identityVersion!),
     );
     const revocation = await events.waitFor(
       'auth.revocations',

@@ -164,6 +164,8 @@ describe('auth.identity.updated', () => {
 });
 
 describe('identity event versions (the order changes committed in at auth)', () => {
+  const version = (v: string) => ({ 'Identity-Version': v });
+
   it('keeps the latest change when the broker received it before the registration', async () => {
     const token = await authEventsToken(h.issuer);
     const event = registered();
@@ -172,13 +174,12 @@ describe('identity event versions (the order changes committed in at auth)', () 
     const update = await publish(
       h.nc,
       'auth.identity.updated',
-      {
-        ...updated(event.id, { region: 'us', roles: ['support'], disabled: true }),
-        version: '200',
-      },
+      updated(event.id, { region: 'us', roles: ['support'], disabled: true }),
       token,
+      randomUUID(),
+      version('200'),
     );
-    await publish(h.nc, 'auth.identity.registered', { ...event, version: '100' }, token);
+    await publish(h.nc, 'auth.identity.registered', event, token, randomUUID(), version('100'));
     await eventually(async () => (await inboxCount(update.messageId)) === 1, 15_000);
     expect(await profileRow(event.id)).toMatchObject({
       region: 'us',
@@ -190,18 +191,22 @@ describe('identity event versions (the order changes committed in at auth)', () 
   it('ignores an update whose version is older than the one applied', async () => {
     const token = await authEventsToken(h.issuer);
     const event = registered();
-    await publish(h.nc, 'auth.identity.registered', { ...event, version: '100' }, token);
+    await publish(h.nc, 'auth.identity.registered', event, token, randomUUID(), version('100'));
     await publish(
       h.nc,
       'auth.identity.updated',
-      { ...updated(event.id, { region: 'apac' }), version: '300' },
+      updated(event.id, { region: 'apac' }),
       token,
+      randomUUID(),
+      version('300'),
     );
     const stale = await publish(
       h.nc,
       'auth.identity.updated',
-      { ...updated(event.id, { region: 'us' }), version: '200' },
+      updated(event.id, { region: 'us' }),
       token,
+      randomUUID(),
+      version('200'),
     );
     await eventually(async () => (await inboxCount(stale.messageId)) === 1, 15_000);
     expect(await profileRow(event.id)).toMatchObject({ region: 'apac' });

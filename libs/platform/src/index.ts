@@ -36,6 +36,7 @@ export { JetStreamContext } from './messaging/jetstream.context';
 export { JetStreamServer } from './messaging/jetstream.server';
 export {
   DUPLICATE_WINDOW_MS,
+  IDENTITY_VERSION_HEADER,
   MESSAGE_HEADERS_PROVIDER,
   STREAMS,
   SUBJECTS,

@@ -1,4 +1,4 @@
-import { ApiError, OutboxService, SUBJECTS } from '@app/platform';
+import { ApiError, IDENTITY_VERSION_HEADER, OutboxService, SUBJECTS } from '@app/platform';
 import type { Role } from '@app/security';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +18,7 @@ export interface IdentityChanges {
 }
 
 /**
- * The version an identity event carries: increased under the identity's row lock, so two
+ * The version an identity event carries (header Identity-Version): increased under the identity's row lock, so two
  * changes are versioned in the order they committed, whatever order the outbox relays (or
  * several of them) publish them in. Microseconds since the epoch when that is larger, so a
  * version is also comparable with the broker times users compared before events carried one.
@@ -76,14 +76,18 @@ export class IdentitiesService {
         .execute();
       if (inserted.raw.length === 0)
         throw new ApiError(409, 'an account with this email already exists');
-      await this.outbox.enqueue(manager, SUBJECTS.IDENTITY_REGISTERED, {
-        id,
-        email,
-        displayName: input.displayName,
-        region,
-        roles,
-        version: await nextIdentityVersion(manager, id),
-      });
+      await this.outbox.enqueue(
+        manager,
+        SUBJECTS.IDENTITY_REGISTERED,
+        {
+          id,
+          email,
+          displayName: input.displayName,
+          region,
+          roles,
+        },
+        { [IDENTITY_VERSION_HEADER]: await nextIdentityVersion(manager, id) },
+      );
     });
     return { id, email };
   }
@@ -128,14 +132,18 @@ export class IdentitiesService {
       if (changes.disabled !== undefined) patch.disabled = changes.disabled;
       await manager.update(Identity, { id }, patch);
       const updated = { ...identity, ...patch } as Identity;
-      await this.outbox.enqueue(manager, SUBJECTS.IDENTITY_UPDATED, {
-        id,
-        email: updated.email,
-        roles: updated.roles,
-        region: updated.region,
-        disabled: updated.disabled,
-        version: await nextIdentityVersion(manager, id),
-      });
+      await this.outbox.enqueue(
+        manager,
+        SUBJECTS.IDENTITY_UPDATED,
+        {
+          id,
+          email: updated.email,
+          roles: updated.roles,
+          region: updated.region,
+          disabled: updated.disabled,
+        },
+        { [IDENTITY_VERSION_HEADER]: await nextIdentityVersion(manager, id) },
+      );
       // Access tokens carry roles and region: tokens with the old values must stop working.
       await this.revocations.revokeUser(
         manager,

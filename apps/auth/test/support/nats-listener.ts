@@ -5,6 +5,7 @@ export interface ReceivedMessage {
   subject: string;
   payload: Record<string, unknown>;
   authorization: string | undefined;
+  identityVersion: string | undefined;
 }
 
 /**
@@ -26,6 +27,7 @@ export class AuthEventsListener {
           subject: message.subject,
           payload: message.json<Record<string, unknown>>(),
           authorization: message.headers?.get('Authorization') || undefined,
+          identityVersion: message.headers?.get('Identity-Version') || undefined,
         });
       }
     })();

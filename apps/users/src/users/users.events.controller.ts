@@ -1,19 +1,25 @@
-import { JetStreamContext, SUBJECTS } from '@app/platform';
+import { IDENTITY_VERSION_HEADER, JetStreamContext, SUBJECTS } from '@app/platform';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { IdentityRegisteredEvent } from './dto/identity-registered.event';
 import { IdentityUpdatedEvent } from './dto/identity-updated.event';
 import { UsersService, type IdentityEventSource } from './users.service';
 
-function sourceOf(context: JetStreamContext, event: { version?: string }): IdentityEventSource {
+const VERSION = /^[0-9]{1,18}$/;
+
+function sourceOf(context: JetStreamContext): IdentityEventSource {
+  // auth's version of the identity: the order the changes committed in. The broker's time
+  // (microseconds) only for events published before auth versioned them: it is the order the
+  // relays published in, which several replicas (or two racing admins) can invert.
+  const version = context.getHeader(IDENTITY_VERSION_HEADER);
   return {
     // The transport refuses a message without Nats-Msg-Id before any handler runs.
     messageId: context.getMessageId()!,
     subject: context.getSubject(),
-    // auth's version of the identity: the order the changes committed in. The broker's time
-    // (microseconds) only for events published before auth versioned them: it is the order
-    // the relays published in, which several replicas (or two racing admins) can invert.
-    version: event.version ?? String(Math.floor(context.message.info.timestampNanos / 1000)),
+    version:
+      version !== undefined && VERSION.test(version)
+        ? version
+        : String(Math.floor(context.message.info.timestampNanos / 1000)),
   };
 }
 
@@ -31,7 +37,7 @@ export class UsersEventsController {
     @Payload() event: IdentityRegisteredEvent,
     @Ctx() context: JetStreamContext,
   ) {
-    await this.users.createFromIdentity(sourceOf(context, event), event);
+    await this.users.createFromIdentity(sourceOf(context), event);
   }
 
   @EventPattern(SUBJECTS.IDENTITY_UPDATED)
@@ -39,6 +45,6 @@ export class UsersEventsController {
     @Payload() event: IdentityUpdatedEvent,
     @Ctx() context: JetStreamContext,
   ) {
-    await this.users.applyIdentityUpdate(sourceOf(context, event), event);
+    await this.users.applyIdentityUpdate(sourceOf(context), event);
   }
 }

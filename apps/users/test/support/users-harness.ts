@@ -284,9 +284,11 @@ export async function publish(
   payload: object,
   token: string | undefined,
   messageId: string = randomUUID(),
+  extraHeaders: Record<string, string> = {},
 ) {
   const headers = natsHeaders();
   if (token) headers.set('Authorization', `Bearer ${token}`);
+  for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
   const ack = await nc
     .jetstream()
     .publish(subject, Buffer.from(JSON.stringify(payload)), { msgID: messageId, headers });

@@ -23,3 +23,10 @@ export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 /** Injection tokens. */
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export const MESSAGE_HEADERS_PROVIDER = Symbol('MESSAGE_HEADERS_PROVIDER');
+
+/**
+ * NATS header of auth.identity.* events: auth's version of the identity, increased by every
+ * change in commit order. A header, not a payload field: consumers that validate the payload
+ * strictly (users before it knew the version) keep accepting the events.
+ */
+export const IDENTITY_VERSION_HEADER = 'Identity-Version';

@@ -19,14 +19,19 @@ import { OutboxRelayService } from './outbox-relay.service';
 export class OutboxService {
   constructor(private readonly relay: OutboxRelayService) {}
 
-  async enqueue(manager: EntityManager, subject: string, payload: object): Promise<string> {
+  async enqueue(
+    manager: EntityManager,
+    subject: string,
+    payload: object,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<string> {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new TypeError(
         'outbox.enqueue must run inside the transaction of the change it describes',
       );
     }
     const id = randomUUID();
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     const requestId = currentRequestId();
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
     await manager.insert(OutboxMessage, { id, subject, payload, headers });

@@ -1,14 +1,4 @@
-import {
-  IsArray,
-  IsBoolean,
-  IsEmail,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Matches,
-} from 'class-validator';
+import { IsArray, IsBoolean, IsEmail, IsIn, IsString, IsUUID, Length } from 'class-validator';
 
 /**
  * Payload of `auth.identity.updated` (apps/auth IdentitiesService.update): the identity's
@@ -31,11 +21,4 @@ export class IdentityUpdatedEvent {
 
   @IsBoolean()
   disabled!: boolean;
-  /**
-   * auth's version of the identity (increased by every change, in commit order); absent from
-   * events published before auth versioned them, which are ordered by broker time instead.
-   */
-  @IsOptional()
-  @Matches(/^[0-9]{1,18}$/)
-  version?: string;
 }
