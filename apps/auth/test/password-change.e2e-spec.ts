@@ -7,6 +7,8 @@ import {
   type AuthTestApp,
   bearer,
 } from './support/auth-test-app';
+import { MfaChallengeService } from '../src/mfa/mfa-challenge.service';
+import { RevocationService } from '../src/revocations/revocation.service';
 import { RefreshTokenFamily } from '../src/sessions/refresh-token-family';
 import { AuthEventsListener } from './support/nats-listener';
 import { login, refresh, registerAndLogin, revocationEvents } from './support/users';
@@ -136,5 +138,28 @@ describe('password change', () => {
     // ...and only then would the login's session start: it must not.
     expect(await families.start(user.id, ['pwd'], 0, seenByLogin)).toBeNull();
     expect(await families.start(user.id, ['pwd'], 0, await tokensValidAfter())).not.toBeNull();
+  });
+  it('tells a login apart from two revocations within one second', async () => {
+    const user = await registerAndLogin(auth, 'pw-twice');
+    const revocations = auth.app.get(RevocationService);
+    const revoke = () =>
+      auth.db.transaction((manager) => revocations.revokeUser(manager, user.id, 'test'));
+    const tokensValidAfter = async () =>
+      Number(
+        (
+          await auth.db.query('SELECT tokens_valid_after FROM identities WHERE id = $1', [user.id])
+        )[0].tokens_valid_after,
+      );
+    // The clock stands still: both revocations fall in the same second.
+    await revoke();
+    const seenByLogin = await tokensValidAfter();
+    await revoke();
+    expect(await tokensValidAfter()).toBeGreaterThan(seenByLogin);
+    expect(
+      await auth.app.get(RefreshTokenFamily).start(user.id, ['pwd'], 0, seenByLogin),
+    ).toBeNull();
+    expect(
+      await auth.app.get(MfaChallengeService).createChallenge(user.id, seenByLogin),
+    ).toBeNull();
   });
 });

@@ -54,11 +54,17 @@ export class RevocationService {
     reason: string,
     keepSid?: string,
   ): Promise<void> {
-    const at = this.cutoff();
-    await manager.query('UPDATE identities SET tokens_valid_after = $2 WHERE id = $1', [
-      userId,
-      at,
-    ]);
+    // Strictly increasing, even for two revocations within one second (or a replica whose
+    // clock is behind): a login compares the value it read with the current one to learn that
+    // the account changed meanwhile (RefreshTokenFamily.start, MfaChallengeService).
+    const bumped: { at: string }[] = returnedRows(
+      await manager.query(
+        `UPDATE identities SET tokens_valid_after = GREATEST(tokens_valid_after + 1, $2)
+          WHERE id = $1 RETURNING tokens_valid_after::text AS at`,
+        [userId, this.cutoff()],
+      ),
+    );
+    const at = bumped.length > 0 ? Number(bumped[0].at) : this.cutoff();
     const ended = returnedRows<{ id: string }>(
       await manager.query(
         `UPDATE refresh_families SET revoked_at = $2

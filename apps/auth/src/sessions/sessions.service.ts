@@ -57,7 +57,9 @@ export class SessionsService {
     if (this.hasher.needsRehash(identity.passwordHash))
       await this.identities.rehash(identity, password);
     if (identity.totpSecret) {
-      const mfaToken = await this.mfa.createChallenge(identity.id);
+      const mfaToken = await this.mfa.createChallenge(identity.id, identity.tokensValidAfter);
+      // The password changed (or the account was disabled) during the login.
+      if (!mfaToken) throw loginFailed();
       this.audit.record('login', 'success', { userId: identity.id, ip, reason: 'mfa_required' });
       return { mfaRequired: true, mfaToken };
     }
