@@ -81,4 +81,19 @@ describe('error logs', () => {
     });
     expect(wrapped.err.cause).toMatchObject({ type: 'QueryFailedError' });
   });
+
+  it('keep the message and code of a plain thrown object, and nothing else of it', () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const options = loggingOptions('test', 'info').pinoHttp as pino.LoggerOptions;
+    const logger = pino({ serializers: options.serializers }, stream);
+    logger.error({ err: { code: 14, message: 'users unavailable', token: 'secret-token' } }, 'x');
+    const { err } = JSON.parse(lines[0]);
+    expect(err).toEqual({ type: 'object', code: 14, message: 'users unavailable' });
+  });
 });

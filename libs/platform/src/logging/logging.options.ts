@@ -56,7 +56,17 @@ export const REDACTED_PATHS = [
  * parameters (a password hash) and the driver's detail (`Key (email)=(...) already exists`).
  */
 export function loggedError(error: unknown, depth = 0): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: typeof error };
+  if (!(error instanceof Error)) {
+    // A thrown string, or a plain {code, message} (what RPC layers throw): its message and
+    // code, nothing else it may carry.
+    if (typeof error === 'string') return { type: 'string', message: error };
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    return {
+      type: typeof error,
+      ...(typeof message === 'string' ? { message } : {}),
+      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    };
+  }
   const logged: Record<string, unknown> = {
     type: error.constructor?.name ?? 'Error',
     message: error.message,

@@ -59,6 +59,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   protected override readonly logger = new Logger('JetStreamServer');
   private readonly active = new Set<ConsumerMessages>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Handler runs by stream sequence, including ones past their deadline that still run. */
+  private readonly running = new Map<number, Promise<unknown>>();
   private stopped = false;
 
   constructor(
@@ -147,16 +149,28 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       } catch {
         return refuse(GRPC_STATUS.INVALID_ARGUMENT, 'payload is not JSON');
       }
+      // A redelivery while the attempt before it still runs (past its deadline): never two
+      // runs of one message at once, each holding a database connection.
+      if (this.running.has(message.seq)) {
+        message.nak(redeliveryDelayMs(context.getDeliveryCount()));
+        return;
+      }
       // Answer before the broker's ack wait runs out: a handler that hangs would otherwise
       // hold this consumer's loop, and be redelivered behind it, until it returns.
       const deadlineMs = Math.max(1000, (options.ackWaitMs ?? 30_000) - 1000);
+      const attempt = (async () =>
+        lastValueFrom(this.transformToObservable(await handler(data, context)), {
+          defaultValue: undefined,
+        }))();
+      this.running.set(message.seq, attempt);
+      attempt.then(
+        () => this.running.delete(message.seq),
+        () => this.running.delete(message.seq),
+      );
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          (async () =>
-            lastValueFrom(this.transformToObservable(await handler(data, context)), {
-              defaultValue: undefined,
-            }))(),
+          attempt,
           new Promise((_, reject) => {
             timer = setTimeout(
               () =>
@@ -196,5 +210,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     this.stopped = true;
     for (const messages of this.active) messages.stop();
     await Promise.allSettled([...this.inFlight]);
+    // Handlers past their deadline get a little longer; one that hangs does not stop shutdown.
+    await Promise.race([
+      Promise.allSettled([...this.running.values()]),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
   }
 }

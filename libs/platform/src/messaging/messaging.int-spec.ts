@@ -287,8 +287,9 @@ describe('outbox, relay and JetStream consumer', () => {
       15_000,
     );
     expect(letter).toMatchObject({ errorCode: 'DEADLINE_EXCEEDED' });
-    expect(letter.reason).toMatch(/^gave up after 3 deliveries: handler took longer than/);
-    expect(seen.stuckDeliveries).toBe(3);
+    expect(letter.reason).toMatch(/^gave up after 3 deliveries/);
+    // Its redeliveries waited for the run still going on: never two runs at once.
+    expect(seen.stuckDeliveries).toBe(1);
   }, 30_000);
 
   it('keeps accepting writes while NATS is down and delivers them when it returns', async () => {
