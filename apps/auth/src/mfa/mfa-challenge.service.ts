@@ -9,6 +9,7 @@ import { Identity } from '../identities/identity.entity';
 import { KeyEncryption } from '../keys/key-encryption';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
 import { matchTotpStep } from './totp';
+import { lockIdentityIfUnchanged } from '../identities/identity-unchanged';
 
 const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 /** Wrong codes one challenge survives before it is burnt. */
@@ -32,21 +33,11 @@ export class MfaChallengeService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /**
-   * A challenge for the identity as the password check read it (`tokensValidAfter`); null if it
-   * has changed since. The row stays locked (FOR SHARE) until the challenge exists, so a
-   * revocation of the user either came first (this login is refused) or waits and then ends
-   * this challenge with the others.
-   */
+  /** A challenge for the identity as the password check read it; null if it has changed since (lockIdentityIfUnchanged). */
   async createChallenge(identityId: string, tokensValidAfter: number): Promise<string | null> {
     const token = randomBytes(32).toString('base64url');
     return this.dataSource.transaction(async (manager) => {
-      const unchanged: unknown[] = await manager.query(
-        `SELECT 1 FROM identities
-          WHERE id = $1 AND NOT disabled AND tokens_valid_after = $2 FOR SHARE`,
-        [identityId, tokensValidAfter],
-      );
-      if (unchanged.length === 0) return null;
+      if (!(await lockIdentityIfUnchanged(manager, identityId, tokensValidAfter))) return null;
       await manager.query(
         'INSERT INTO mfa_challenges (token_hash, identity_id, expires_at) VALUES ($1, $2, $3)',
         [hash(token), identityId, new Date(this.clock.now() + CHALLENGE_TTL_MS)],

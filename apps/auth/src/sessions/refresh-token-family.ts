@@ -6,6 +6,7 @@ import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../common/clock';
 import { RevocationService } from '../revocations/revocation.service';
+import { lockIdentityIfUnchanged } from '../identities/identity-unchanged';
 
 export interface SessionInfo {
   sid: string;
@@ -55,23 +56,13 @@ export class RefreshTokenFamily {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /**
-   * A new session for the identity as the credential check read it (`tokensValidAfter`); null
-   * if it has changed since. The identity row stays locked (FOR SHARE) until the family exists,
-   * so a revocation of the user (password change, disabling, role change) either came first,
-   * and this login is refused, or waits, and then ends this family with the others.
-   */
+  /** A new session for the identity as the credential check read it; null if it has changed since (lockIdentityIfUnchanged). */
   async start(identityId: string, amr: string[], authTime: number, tokensValidAfter: number) {
     const sid = randomUUID();
     const now = this.clock.now();
     const expiresAt = new Date(now + this.config.REFRESH_ABSOLUTE_SECONDS * 1000);
     return this.dataSource.transaction(async (manager) => {
-      const unchanged: unknown[] = await manager.query(
-        `SELECT 1 FROM identities
-          WHERE id = $1 AND NOT disabled AND tokens_valid_after = $2 FOR SHARE`,
-        [identityId, tokensValidAfter],
-      );
-      if (unchanged.length === 0) return null;
+      if (!(await lockIdentityIfUnchanged(manager, identityId, tokensValidAfter))) return null;
       await manager.query(
         `INSERT INTO refresh_families (id, identity_id, auth_time, amr, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)`,
