@@ -4,7 +4,11 @@ import { QueryFailedError } from 'typeorm';
 import { ApiError } from '../errors/api-error';
 import { loggingOptions } from './logging.options';
 
-function captureLogger() {
+/**
+ * A pino logger with the service's redaction and, for error logs, its serializers (the
+ * redaction test goes without them, so that `req` reaches the redaction unchanged).
+ */
+function captureLogger({ serializers = false, redact = true } = {}) {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -13,7 +17,15 @@ function captureLogger() {
     },
   });
   const options = loggingOptions('test', 'info').pinoHttp as pino.LoggerOptions;
-  return { logger: pino({ redact: options.redact, base: options.base }, stream), lines };
+  const logger = pino(
+    {
+      ...(redact ? { redact: options.redact } : {}),
+      base: options.base,
+      ...(serializers ? { serializers: options.serializers } : {}),
+    },
+    stream,
+  );
+  return { logger, lines };
 }
 
 describe('log redaction', () => {
@@ -51,15 +63,7 @@ describe('log redaction', () => {
 
 describe('error logs', () => {
   it('write what failed and where, never the data of a failed query', () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const options = loggingOptions('test', 'info').pinoHttp as pino.LoggerOptions;
-    const logger = pino({ serializers: options.serializers, redact: options.redact }, stream);
+    const { logger, lines } = captureLogger({ serializers: true });
     const failed = new QueryFailedError(
       'UPDATE identities SET password_hash = $1 WHERE id = $2',
       ['$argon2id$v=19$m=19456,t=2,p=1$SECRET-HASH', 'c0ffee'],
@@ -83,15 +87,7 @@ describe('error logs', () => {
   });
 
   it('keep the message and code of a plain thrown object, and nothing else of it', () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const options = loggingOptions('test', 'info').pinoHttp as pino.LoggerOptions;
-    const logger = pino({ serializers: options.serializers }, stream);
+    const { logger, lines } = captureLogger({ serializers: true, redact: false });
     logger.error({ err: { code: 14, message: 'users unavailable', token: 'secret-token' } }, 'x');
     const { err } = JSON.parse(lines[0]);
     expect(err).toEqual({ type: 'object', code: 14, message: 'users unavailable' });
