@@ -4,6 +4,7 @@ import { headers as natsHeaders, type JsMsg } from 'nats';
 import { SecurityError } from '../security.error';
 import { RevocationList } from '../token/revocation-list';
 import type { TokenVerifier } from '../token/token-verifier';
+import { eventually } from '../../../../test/support/eventually';
 import { RevocationListener } from './revocation.listener';
 
 const NOW = Math.floor(Date.now() / 1000);
@@ -63,33 +64,48 @@ const authPrincipal = {
 
 beforeAll(() => Logger.overrideLogger(false));
 
+const claims = (sub: string) => ({ sub, jti: `jti-${sub}`, client_id: 'web', iat: NOW }) as never;
+
+/** A listener on `stream`, its messages checked by `verify`, started; stop it with `listener`. */
+function startListener(stream: JsMsg[], verify: () => Promise<unknown>) {
+  const { nats, starts } = fakeNats(stream);
+  const revocations = new RevocationList();
+  const checks = new Map<string, () => Promise<void>>();
+  const readiness = {
+    register: (name: string, check: () => Promise<void>) => checks.set(name, check),
+  };
+  const listener = new RevocationListener(
+    nats,
+    { verify } as unknown as TokenVerifier,
+    revocations,
+    readiness as unknown as ReadinessService,
+  );
+  listener.onApplicationBootstrap();
+  const ready = () =>
+    checks.get('revocations')!().then(
+      () => true,
+      () => false,
+    );
+  return { listener, revocations, starts, ready };
+}
+
 describe('RevocationListener', () => {
   it('reads a revocation again when the issuer keys were unreachable, instead of dropping it', async () => {
-    const { nats, starts } = fakeNats([revocation(1, 'alice'), revocation(2, 'bob')]);
     let keysDown = true;
-    const verifier = {
-      verify: jest.fn(async () => {
-        // The second message arrives while auth's JWKS cannot be fetched.
-        if (verifier.verify.mock.calls.length === 2 && keysDown) {
-          keysDown = false;
-          throw new SecurityError('JWKS_UNAVAILABLE', 'issuer keys are unavailable');
-        }
-        return { principal: authPrincipal };
-      }),
-    };
-    const revocations = new RevocationList();
-    const listener = new RevocationListener(
-      nats,
-      verifier as unknown as TokenVerifier,
-      revocations,
-    );
-    listener.onApplicationBootstrap();
-    try {
-      const claims = (sub: string) =>
-        ({ sub, jti: `jti-${sub}`, client_id: 'web', iat: NOW }) as never;
-      for (let waited = 0; !revocations.isRevoked(claims('bob')) && waited < 3000; waited += 50) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+    const verify = jest.fn(async () => {
+      // The second message arrives while auth's JWKS cannot be fetched.
+      if (verify.mock.calls.length === 2 && keysDown) {
+        keysDown = false;
+        throw new SecurityError('JWKS_UNAVAILABLE', 'issuer keys are unavailable');
       }
+      return { principal: authPrincipal };
+    });
+    const { listener, revocations, starts } = startListener(
+      [revocation(1, 'alice'), revocation(2, 'bob')],
+      verify,
+    );
+    try {
+      await eventually(() => revocations.isRevoked(claims('bob')), 3000);
       expect(revocations.isRevoked(claims('alice'))).toBe(true);
       expect(revocations.isRevoked(claims('bob'))).toBe(true);
       // The second consumer starts at the message that could not be checked.
@@ -100,28 +116,18 @@ describe('RevocationListener', () => {
   });
 
   it('still skips, for good, a message that fails its checks', async () => {
-    const { nats, starts } = fakeNats([revocation(1, 'mallory'), revocation(2, 'carol')]);
-    const verifier = {
-      verify: jest.fn(async () => {
-        if (verifier.verify.mock.calls.length === 1) {
-          throw new SecurityError('TOKEN_SIGNATURE_INVALID', 'bad signature');
-        }
-        return { principal: authPrincipal };
-      }),
-    };
-    const revocations = new RevocationList();
-    const listener = new RevocationListener(
-      nats,
-      verifier as unknown as TokenVerifier,
-      revocations,
-    );
-    listener.onApplicationBootstrap();
-    try {
-      const claims = (sub: string) =>
-        ({ sub, jti: `jti-${sub}`, client_id: 'web', iat: NOW }) as never;
-      for (let waited = 0; !revocations.isRevoked(claims('carol')) && waited < 3000; waited += 50) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+    const verify = jest.fn(async () => {
+      if (verify.mock.calls.length === 1) {
+        throw new SecurityError('TOKEN_SIGNATURE_INVALID', 'bad signature');
       }
+      return { principal: authPrincipal };
+    });
+    const { listener, revocations, starts } = startListener(
+      [revocation(1, 'mallory'), revocation(2, 'carol')],
+      verify,
+    );
+    try {
+      await eventually(() => revocations.isRevoked(claims('carol')), 3000);
       expect(revocations.isRevoked(claims('carol'))).toBe(true);
       expect(revocations.isRevoked(claims('mallory'))).toBe(false);
       expect(starts).toEqual([undefined]);
@@ -131,40 +137,21 @@ describe('RevocationListener', () => {
   });
 
   it('is ready only once the revocations of the replay window are applied', async () => {
-    const { nats } = fakeNats([revocation(1, 'alice'), revocation(2, 'bob')]);
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const verifier = {
-      verify: jest.fn(async () => {
-        if (verifier.verify.mock.calls.length === 2) await held; // bob's is slow to check
-        return { principal: authPrincipal };
-      }),
-    };
-    const checks = new Map<string, () => Promise<void>>();
-    const readiness = {
-      register: (name: string, check: () => Promise<void>) => checks.set(name, check),
-    };
-    const listener = new RevocationListener(
-      nats,
-      verifier as unknown as TokenVerifier,
-      new RevocationList(),
-      readiness as unknown as ReadinessService,
+    const verify = jest.fn(async () => {
+      if (verify.mock.calls.length === 2) await held; // bob's is slow to check
+      return { principal: authPrincipal };
+    });
+    const { listener, ready } = startListener(
+      [revocation(1, 'alice'), revocation(2, 'bob')],
+      verify,
     );
-    listener.onApplicationBootstrap();
     try {
-      const ready = () =>
-        checks.get('revocations')!().then(
-          () => true,
-          () => false,
-        );
-      for (let waited = 0; verifier.verify.mock.calls.length < 2 && waited < 3000; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await eventually(() => verify.mock.calls.length >= 2, 3000, 20);
       expect(await ready()).toBe(false);
       release();
-      for (let waited = 0; !(await ready()) && waited < 3000; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await eventually(ready, 3000, 20);
       expect(await ready()).toBe(true);
     } finally {
       release();
@@ -173,28 +160,10 @@ describe('RevocationListener', () => {
   });
 
   it('is ready at once when there is nothing to replay', async () => {
-    const { nats } = fakeNats([]);
-    const checks = new Map<string, () => Promise<void>>();
-    const readiness = {
-      register: (name: string, check: () => Promise<void>) => checks.set(name, check),
-    };
-    const listener = new RevocationListener(
-      nats,
-      {} as TokenVerifier,
-      new RevocationList(),
-      readiness as unknown as ReadinessService,
-    );
-    listener.onApplicationBootstrap();
+    const { listener, ready } = startListener([], async () => undefined);
     try {
-      let ready = false;
-      for (let waited = 0; !ready && waited < 3000; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        ready = await checks.get('revocations')!().then(
-          () => true,
-          () => false,
-        );
-      }
-      expect(ready).toBe(true);
+      await eventually(ready, 3000, 20);
+      expect(await ready()).toBe(true);
     } finally {
       await listener.onApplicationShutdown();
     }
