@@ -35,6 +35,12 @@ const changePassword = (token: string, currentPassword: string, newPassword: str
 const loginStatus = async (email: string, password: string) =>
   (await postJson(`${auth.url}/auth/login`, { email, password })).status;
 /** 400 once auth's guard accepted the token (the body is invalid), 401 when it refused it. */
+/** What a login reads of the account: revocations raise it. */
+const tokensValidAfter = async (userId: string) =>
+  Number(
+    (await auth.db.query('SELECT tokens_valid_after FROM identities WHERE id = $1', [userId]))[0]
+      .tokens_valid_after,
+  );
 const acceptedByAuth = async (token: string) => {
   const response = await postJson(`${auth.url}/auth/password`, {}, bearer(token));
   expect([400, 401]).toContain(response.status);
@@ -123,38 +129,28 @@ describe('password change', () => {
   it('starts no session from a login that read the account before a password change', async () => {
     const user = await registerAndLogin(auth, 'pw-overtaken');
     const families = auth.app.get(RefreshTokenFamily);
-    const tokensValidAfter = async () =>
-      Number(
-        (
-          await auth.db.query('SELECT tokens_valid_after FROM identities WHERE id = $1', [user.id])
-        )[0].tokens_valid_after,
-      );
     // A login reads the identity and checks the password...
-    const seenByLogin = await tokensValidAfter();
+    const seenByLogin = await tokensValidAfter(user.id);
     // ...the owner changes the password meanwhile...
     expect((await changePassword(user.accessToken, STRONG_PASSWORD, NEW_PASSWORD)).status).toBe(
       204,
     );
     // ...and only then would the login's session start: it must not.
     expect(await families.start(user.id, ['pwd'], 0, seenByLogin)).toBeNull();
-    expect(await families.start(user.id, ['pwd'], 0, await tokensValidAfter())).not.toBeNull();
+    expect(
+      await families.start(user.id, ['pwd'], 0, await tokensValidAfter(user.id)),
+    ).not.toBeNull();
   });
   it('tells a login apart from two revocations within one second', async () => {
     const user = await registerAndLogin(auth, 'pw-twice');
     const revocations = auth.app.get(RevocationService);
     const revoke = () =>
       auth.db.transaction((manager) => revocations.revokeUser(manager, user.id, 'test'));
-    const tokensValidAfter = async () =>
-      Number(
-        (
-          await auth.db.query('SELECT tokens_valid_after FROM identities WHERE id = $1', [user.id])
-        )[0].tokens_valid_after,
-      );
     // The clock stands still: both revocations fall in the same second.
     await revoke();
-    const seenByLogin = await tokensValidAfter();
+    const seenByLogin = await tokensValidAfter(user.id);
     await revoke();
-    expect(await tokensValidAfter()).toBeGreaterThan(seenByLogin);
+    expect(await tokensValidAfter(user.id)).toBeGreaterThan(seenByLogin);
     expect(
       await auth.app.get(RefreshTokenFamily).start(user.id, ['pwd'], 0, seenByLogin),
     ).toBeNull();
