@@ -32,16 +32,16 @@ const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 /** Each service's own configuration loader: what it refuses, it refuses at start. */
 const LOAD_CONFIG = { auth: loadAuthConfig, users: loadUsersConfig, orders: loadOrdersConfig };
 /** A value a secret of this name could have (the loaders check lengths and formats). */
+const DUMMY_SETTINGS: Record<string, string> = {
+  DATABASE_URL: 'postgres://service:secret@postgres:5432/service',
+  REDIS_URL: 'redis://:secret@redis:6379/0',
+  ADMIN_EMAIL: 'admin@example.com',
+};
 const dummySecret = (name: string) =>
-  name === 'DATABASE_URL'
-    ? 'postgres://service:secret@postgres:5432/service'
-    : name === 'REDIS_URL'
-      ? 'redis://:secret@redis:6379/0'
-      : name.startsWith('KEY_ENCRYPTION_KEY')
+  DUMMY_SETTINGS[name] ??
+  (name.startsWith('KEY_ENCRYPTION_KEY')
     ? randomBytes(32).toString('base64')
-    : name === 'ADMIN_EMAIL'
-      ? 'admin@example.com'
-      : `n${randomBytes(32).toString('hex')}`;
+    : `n${randomBytes(32).toString('hex')}`);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
