@@ -59,6 +59,18 @@ describe('log redaction', () => {
     }
     expect(written).toContain('[REDACTED]');
   });
+
+  it('hides a TOTP code in a body but keeps the code of an error or a refusal', () => {
+    const { logger, lines } = captureLogger({ serializers: true });
+    logger.info({ body: { code: '492039' }, req: { body: { code: '118230' } } }, 'login');
+    logger.warn({ code: 'TOKEN_EXPIRED', transport: 'http' }, 'request refused');
+    logger.error({ err: Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' }) }, 'x');
+    const written = lines.join('');
+    expect(written).not.toContain('492039');
+    expect(written).not.toContain('118230');
+    expect(JSON.parse(lines[1]).code).toBe('TOKEN_EXPIRED');
+    expect(JSON.parse(lines[2]).err.code).toBe('ECONNREFUSED');
+  });
 });
 
 describe('error logs', () => {

@@ -44,10 +44,13 @@ export const REDACTED_PATHS = [
     'client_assertion',
     'secret',
     'mfaToken',
-    'code',
     'authorization',
     'cookie',
   ].flatMap((key) => [key, `*.${key}`]),
+  // A TOTP code travels as `code` in a request body. Elsewhere `code` is what an error or a
+  // refusal is (`err.code`, TOKEN_EXPIRED, a gRPC status), which logs must keep.
+  'body.code',
+  '*.body.code',
 ];
 
 /**
