@@ -66,6 +66,9 @@ export function messageBearerToken(message: JetStreamContext): string | undefine
 /**
  * The access token of a gRPC call: exactly one `authorization` metadata entry, holding
  * `Bearer <b64token>`; two would let a proxy and the service disagree on the caller.
+ * Over the network this count is always one: Node's HTTP/2 layer keeps the first
+ * `authorization` field of a request and drops the others before grpc-js builds the metadata.
+ * So the service acts on the first; a proxy in front must not pick another (or forward two).
  */
 export function grpcBearerToken(metadata: Metadata): string | undefined {
   const values = metadata.get('authorization');
