@@ -21,18 +21,24 @@ class SqlTranslator<T extends ObjectLiteral> {
 
   constructor(private readonly qb: SelectQueryBuilder<T>) {}
 
-  translate(condition: Condition): string {
-    if ('field' in condition) return this.field(condition as FieldCondition);
+  /**
+   * `negated`: the condition sits under a `cannot` (a NOT), which keeps a NULL leaf NULL. An
+   * equality or a list test on a NULL column is made FALSE there, as CASL decides for a
+   * missing value. A comparison (`<`, `>`), whose CASL answer is JavaScript's coercion of null,
+   * stays NULL, and so does the NOT: the row is left out, the safe side.
+   */
+  translate(condition: Condition, negated = false): string {
+    if ('field' in condition) return this.field(condition as FieldCondition, negated);
     const compound = condition as CompoundCondition;
-    const parts = compound.value.map((child) => this.translate(child));
+    const inner = compound.operator === 'not' ? !negated : negated;
+    const parts = compound.value.map((child) => this.translate(child, inner));
     switch (compound.operator) {
       case 'and':
         return parts.length === 0 ? 'TRUE' : `(${parts.join(' AND ')})`;
       case 'or':
         return parts.length === 0 ? 'FALSE' : `(${parts.join(' OR ')})`;
       case 'not':
-        // NULL in an inverted condition counts as matching the `cannot`: the safe side.
-        return `(NOT COALESCE(${parts.join(' AND ')}, TRUE))`;
+        return `(NOT (${parts.join(' AND ')}))`;
       default:
         throw new Error(`accessibleBy: operator ${compound.operator} is not supported`);
     }
@@ -81,32 +87,45 @@ class SqlTranslator<T extends ObjectLiteral> {
     };
   }
 
-  private field(condition: FieldCondition): string {
+  private field(condition: FieldCondition, negated: boolean): string {
     const { sql, isArray } = this.column(condition.field);
-    const value = condition.value;
-    switch (condition.operator) {
+    const { operator, value } = condition;
+    // A NULL column makes a test NULL: outside a NOT that excludes the row already, and the
+    // bare test keeps the column's index usable.
+    const orFalse = (test: string) => (negated ? `COALESCE(${test}, FALSE)` : test);
+    if ((operator === 'eq' || operator === 'ne') && Array.isArray(value)) {
+      // CASL compares an array field element by element, and never equal to an array value.
+      throw new Error(`accessibleBy: ${condition.field} compared with an array is not supported`);
+    }
+    switch (operator) {
       case 'eq':
         if (value === null) return `${sql} IS NULL`;
         // Mongo semantics: { roles: 'admin' } on an array field means "contains".
-        return isArray && !Array.isArray(value)
-          ? `${this.bind(value)} = ANY(${sql})`
-          : `${sql} = ${this.bind(value)}`;
+        return orFalse(
+          isArray ? `${this.bind(value)} = ANY(${sql})` : `${sql} = ${this.bind(value)}`,
+        );
       case 'ne':
         if (value === null) return `${sql} IS NOT NULL`;
-        return isArray && !Array.isArray(value)
+        return isArray
           ? `NOT COALESCE(${this.bind(value)} = ANY(${sql}), FALSE)`
           : `${sql} IS DISTINCT FROM ${this.bind(value)}`;
       case 'in':
       case 'nin': {
         const values = value as unknown[];
-        if (!Array.isArray(values))
-          throw new Error(`accessibleBy: $${condition.operator} needs an array`);
+        if (!Array.isArray(values)) throw new Error(`accessibleBy: $${operator} needs an array`);
+        const withNull = values.includes(null);
+        if (isArray) {
+          // On an array field: some element is (in) or none is (nin) in the list.
+          if (withNull)
+            throw new Error(`accessibleBy: $${operator} with null on ${condition.field}`);
+          const overlaps = `COALESCE(${sql} && ${this.bind(values)}, FALSE)`;
+          return operator === 'in' ? overlaps : `NOT ${overlaps}`;
+        }
         // null in the list matches a NULL column (as CASL does); SQL's IN never matches NULL,
         // and NOT IN with a NULL in the list matches nothing.
-        const withNull = values.includes(null);
         const others = values.filter((v) => v !== null).map((v) => this.bind(v));
         const listed = others.length > 0 ? `${sql} IN (${others.join(', ')})` : 'FALSE';
-        if (condition.operator === 'in') return withNull ? `(${listed} OR ${sql} IS NULL)` : listed;
+        if (operator === 'in') return withNull ? `(${listed} OR ${sql} IS NULL)` : orFalse(listed);
         return withNull
           ? `(${sql} IS NOT NULL AND NOT ${listed})`
           : `(${sql} IS NULL OR NOT ${listed})`;
@@ -122,7 +141,7 @@ class SqlTranslator<T extends ObjectLiteral> {
       // `exists` is not translated: CASL counts a field holding null as present, a NULL column
       // is all SQL can see, and a missing joined row is absent to both.
       default:
-        throw new Error(`accessibleBy: operator ${condition.operator} is not supported`);
+        throw new Error(`accessibleBy: operator ${operator} is not supported`);
     }
   }
 }
