@@ -210,6 +210,23 @@ describe('outbox, relay and JetStream consumer', () => {
     ).rejects.toThrow(TypeError);
   });
 
+  it('refuses an event that could never be published, so it cannot hold back the ones after it', async () => {
+    const pending = () =>
+      dataSource.query('SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL');
+    for (const [subject, payload] of [
+      ['users.deleted', { id: 'not-ours' }], // USERS is not a stream of this service
+      ['orders.*', { id: 'wildcard' }],
+      ['orders.created', { id: 'huge', blob: 'x'.repeat(300 * 1024) }],
+    ] as const) {
+      await expect(
+        dataSource.transaction((manager) => outbox.enqueue(manager, subject, payload)),
+      ).rejects.toThrow(TypeError);
+    }
+    expect((await pending())[0].n).toBe(0);
+    await enqueue('after-refused');
+    await eventually(() => seen.applied.includes('after-refused'));
+  });
+
   it('applies a message once when the consumer fails after applying it and before the ack', async () => {
     seen.failFirstDeliveryAfterApply.add('c1');
     await enqueue('c1');

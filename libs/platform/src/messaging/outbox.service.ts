@@ -1,9 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { currentRequestId, REQUEST_ID_HEADER } from '../context/request-context';
 import { OutboxMessage } from '../database/outbox-message.entity';
+import { MESSAGING_OPTIONS, STREAMS } from './messaging.constants';
+import type { MessagingOptions } from './messaging.options';
 import { OutboxRelayService } from './outbox-relay.service';
+
+/**
+ * The largest event payload (its JSON) the outbox takes: a quarter of NATS's default
+ * `max_payload` (1 MB), which must also hold the headers (the token among them).
+ */
+export const MAX_EVENT_PAYLOAD_BYTES = 256 * 1024;
 
 /**
  * Records an event in the caller's transaction. It is published after commit by the relay;
@@ -17,7 +25,17 @@ import { OutboxRelayService } from './outbox-relay.service';
  */
 @Injectable()
 export class OutboxService {
-  constructor(private readonly relay: OutboxRelayService) {}
+  /** Subject prefixes of the streams this service owns (`orders.` for `orders.>`). */
+  private readonly ownPrefixes: string[];
+
+  constructor(
+    private readonly relay: OutboxRelayService,
+    @Inject(MESSAGING_OPTIONS) options: MessagingOptions,
+  ) {
+    this.ownPrefixes = options.ownStreams.flatMap((name) =>
+      STREAMS[name].subjects.map((pattern) => pattern.slice(0, -1)),
+    );
+  }
 
   async enqueue(
     manager: EntityManager,
@@ -28,6 +46,18 @@ export class OutboxService {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new TypeError(
         'outbox.enqueue must run inside the transaction of the change it describes',
+      );
+    }
+    // The relay publishes rows in order and stops at one that fails: a row that can never be
+    // published (no stream of this service takes its subject, too large for NATS) would hold
+    // back every later event. Such a row is a bug of the caller, refused here with its change.
+    if (!this.ownPrefixes.some((prefix) => subject.startsWith(prefix)) || /[\s*>]/.test(subject)) {
+      throw new TypeError(`outbox.enqueue: no stream of this service takes subject ${subject}`);
+    }
+    const size = Buffer.byteLength(JSON.stringify(payload));
+    if (size > MAX_EVENT_PAYLOAD_BYTES) {
+      throw new TypeError(
+        `outbox.enqueue: a ${subject} payload of ${size} bytes is over ${MAX_EVENT_PAYLOAD_BYTES}`,
       );
     }
     const id = randomUUID();
