@@ -13,7 +13,6 @@ import type { IncomingMessage } from 'node:http';
 import type { BaseConfig } from '../config/base-config.schema';
 import { REQUEST_ID_HEADER, runWithRequestContext } from '../context/request-context';
 import { grpcServerOptions } from '../grpc/grpc-options';
-import { RpcRequestContextInterceptor } from '../grpc/rpc-request-context.interceptor';
 import { ReadinessService } from '../health/readiness.service';
 import { securityHeaders } from '../http/security-headers';
 import { requestIdFor } from '../logging/logging.options';
@@ -139,7 +138,7 @@ export async function createServiceApp(
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
   if (options.grpc) {
-    const grpc = app.connectMicroservice(
+    app.connectMicroservice(
       grpcServerOptions(
         options.grpc.packageName,
         options.grpc.protoFile,
@@ -147,9 +146,6 @@ export async function createServiceApp(
       ),
       { inheritAppConfig: true },
     );
-    // Only gRPC needs it (HTTP gets its context from middleware); a global interceptor would
-    // wrap every HTTP handler too.
-    grpc.useGlobalInterceptors(new RpcRequestContextInterceptor());
   }
   const messaging = app.get<MessagingOptions>(MESSAGING_OPTIONS, { strict: false });
   if (messaging.consumers.length > 0) {
