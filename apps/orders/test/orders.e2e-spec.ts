@@ -553,6 +553,16 @@ describe('GET /orders', () => {
     expect((await http('/orders?userId=x', { token: alice.token })).status).toBe(400);
   });
 
+  it('refuses a cursor whose time PostgreSQL cannot store with the same 400, not a 500', async () => {
+    const admin = await staff('admin');
+    const forged = Buffer.from(
+      JSON.stringify(['-005000-01-01T00:00:00.000Z', '00000000-0000-4000-8000-000000000000']),
+    ).toString('base64url');
+    const response = await http(`/orders?cursor=${forged}`, { token: admin.token });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toBe('cursor is malformed');
+  });
+
   it('lists nothing to a service token', async () => {
     const token = await serviceToken('users', 'orders', 'orders:read');
     const response = await http<OrderPage>('/orders', { token });
@@ -760,6 +770,69 @@ describe('users.deleted', () => {
     expect((await outboxFor(order.id)).map((event) => event.subject)).toEqual([
       'orders.created',
       'orders.cancelled',
+    ]);
+  });
+
+  /**
+   * Runs `change` as an admin's transition() runs it, in a transaction of its own holding the
+   * order's row lock, publishes users.deleted for `userId`, and commits only once the deletion
+   * waits on that lock; resolves when the deletion has been applied.
+   */
+  async function raceUsersDeleted(
+    orderId: string,
+    userId: string,
+    change: (tx: Client) => Promise<void>,
+  ): Promise<void> {
+    const tx = new Client({ connectionString: database.url });
+    await tx.connect();
+    try {
+      await tx.query('BEGIN');
+      const { pid } = (await tx.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number };
+      await tx.query('SELECT id FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
+      await change(tx);
+      await publishEvent(nc, 'users.deleted', { userId }, await usersEventsToken());
+      await eventually(
+        async () =>
+          (await count(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+            [pid],
+          )) > 0,
+      );
+      await tx.query('COMMIT');
+    } finally {
+      await tx.end();
+    }
+    await eventually(async () => (await ordersOf(userId)) === 0);
+  }
+
+  it('leaves an order an admin shipped meanwhile shipped, and records no orders.cancelled for it', async () => {
+    const alice = await customer('eu');
+    const orderId = await seedOrder(alice.id, 'eu', 'confirmed');
+    await raceUsersDeleted(orderId, alice.id, async (tx) => {
+      await tx.query(`UPDATE orders SET status = 'shipped', updated_at = now() WHERE id = $1`, [
+        orderId,
+      ]);
+    });
+    const { rows } = await pg.query('SELECT status, user_id FROM orders WHERE id = $1', [orderId]);
+    expect(rows[0]).toEqual({ status: 'shipped', user_id: null });
+    expect(await outboxFor(orderId)).toEqual([]);
+  });
+
+  it('records one orders.cancelled for an order an admin cancelled meanwhile', async () => {
+    const alice = await customer('eu');
+    const orderId = await seedOrder(alice.id, 'eu', 'pending');
+    const adminEvent = { orderId, previousStatus: 'pending', status: 'cancelled' };
+    await raceUsersDeleted(orderId, alice.id, async (tx) => {
+      await tx.query(`UPDATE orders SET status = 'cancelled', updated_at = now() WHERE id = $1`, [
+        orderId,
+      ]);
+      await tx.query(
+        `INSERT INTO outbox_messages (id, subject, payload) VALUES ($1, 'orders.cancelled', $2)`,
+        [randomUUID(), JSON.stringify(adminEvent)],
+      );
+    });
+    expect(await outboxFor(orderId)).toEqual([
+      { subject: 'orders.cancelled', payload: adminEvent },
     ]);
   });
 

@@ -363,6 +363,17 @@ describe('GET /users', () => {
     }
   });
 
+  it('refuses a cursor whose time PostgreSQL cannot store with the same 400, not a 500', async () => {
+    const admin = await seedProfile(h.pg, { roles: ['admin'] });
+    const token = await userToken(h.issuer, admin);
+    const forged = Buffer.from(
+      JSON.stringify(['-005000-01-01T00:00:00.000Z', '00000000-0000-4000-8000-000000000000']),
+    ).toString('base64url');
+    const response = await http(`/users?cursor=${forged}`, { token });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toBe('cursor is invalid');
+  });
+
   it('refuses an unknown query parameter with 400', async () => {
     const admin = await seedProfile(h.pg, { roles: ['admin'] });
     const response = await http('/users?region=us', { token: await userToken(h.issuer, admin) });

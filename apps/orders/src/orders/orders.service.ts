@@ -245,9 +245,14 @@ export class OrdersService {
         'INSERT INTO deleted_customers (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING',
         [userId],
       );
+      // Locked as transition() locks them: a concurrent ship or cancel either commits first (and
+      // PostgreSQL re-reads the row, no longer open, so it is skipped) or waits for this one.
+      // No lock order is needed: transition() locks one order, and lockCustomer() above queues
+      // every other deletion of this customer.
       const open = await manager
         .getRepository(Order)
         .createQueryBuilder('o')
+        .setLock('pessimistic_write')
         .where('o.user_id = :userId AND o.status IN (:...open)', { userId, open: OPEN_STATUSES })
         .getMany();
       for (const order of open) {
