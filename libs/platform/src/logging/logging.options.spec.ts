@@ -64,7 +64,10 @@ describe('log redaction', () => {
     const { logger, lines } = captureLogger({ serializers: true });
     logger.info({ body: { code: '492039' }, req: { body: { code: '118230' } } }, 'login');
     logger.warn({ code: 'TOKEN_EXPIRED', transport: 'http' }, 'request refused');
-    logger.error({ err: Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' }) }, 'x');
+    logger.error(
+      { err: Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' }) },
+      'x',
+    );
     const written = lines.join('');
     expect(written).not.toContain('492039');
     expect(written).not.toContain('118230');
