@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import {
@@ -10,6 +11,7 @@ import {
   type AuthTestApp,
   bearer,
 } from './support/auth-test-app';
+import { SigningKeyStore } from '../src/keys/signing-key.store';
 import { adminToken, registerAndLogin, revocationEvents } from './support/users';
 
 let auth: AuthTestApp;
@@ -84,6 +86,53 @@ describe('admin', () => {
       basic('inventory', body.client_secret),
     );
     expect(again.status).toBe(401);
+  });
+
+  it('refuses to delete a built-in service client, which every start would re-create', async () => {
+    for (const [clientId, secret] of [
+      ['users', auth.usersSecret],
+      ['orders', auth.ordersSecret],
+    ]) {
+      const response = await fetch(`${auth.url}/admin/clients/${clientId}`, {
+        method: 'DELETE',
+        headers: bearer(admin),
+      });
+      expect(response.status).toBe(409);
+      const { error } = await response.json().then(asJson);
+      expect(error.code).toBe('CONFLICT');
+      expect(error.message).toContain(`rotate ${clientId.toUpperCase()}_CLIENT_SECRET`);
+      // Nothing changed: the client is there, unrevoked, and still gets tokens.
+      const rows = await auth.db.query('SELECT 1 FROM oauth_clients WHERE client_id = $1', [
+        clientId,
+      ]);
+      expect(rows).toHaveLength(1);
+      expect(await revocationEvents(auth)).not.toContainEqual(
+        expect.objectContaining({ type: 'client', clientId }),
+      );
+      const token = await postForm(
+        `${auth.url}/oauth/token`,
+        { grant_type: 'client_credentials', audience: 'events' },
+        basic(clientId, secret),
+      );
+      expect(token.status).toBe(200);
+    }
+  });
+
+  it('answers 400 to the deletion of a client id no client can have (a NUL byte)', async () => {
+    const before = await auth.db.query('SELECT client_id FROM oauth_clients ORDER BY client_id');
+    for (const id of ['%00', 'users%00', 'Users']) {
+      const response = await fetch(`${auth.url}/admin/clients/${id}`, {
+        method: 'DELETE',
+        headers: bearer(admin),
+      });
+      expect({ id, status: response.status }).toEqual({ id, status: 400 });
+      expect((await response.json().then(asJson)).error.message).toBe(
+        'client id must be a lower-case service name',
+      );
+    }
+    expect(await auth.db.query('SELECT client_id FROM oauth_clients ORDER BY client_id')).toEqual(
+      before,
+    );
   });
 
   it('publishes auth.identity.updated and revokes the user on a role change', async () => {
@@ -345,6 +394,35 @@ describe('signing keys', () => {
     auth.clock.advance(10 * 60 * 1000);
     await rotate();
     expect((await jwks()).keys.map((key) => key.kid)).not.toContain(kid);
+  });
+
+  it('answers 200 to a rotation that committed when the reload after it fails, and logs the error', async () => {
+    const keys = auth.app.get(SigningKeyStore);
+    const signingKid = async () =>
+      (
+        await auth.db.query(
+          'SELECT kid FROM signing_keys WHERE activated_at IS NOT NULL AND retired_at IS NULL',
+        )
+      )[0].kid as string;
+    const before = await signingKid();
+    const failure = new Error('connection terminated unexpectedly');
+    const reload = jest.spyOn(keys, 'reload').mockRejectedValue(failure);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      expect((await rotate()).status).toBe(200);
+      expect(warn).toHaveBeenCalledWith(
+        { err: failure },
+        'signing key reload failed: the keys loaded before stay in use',
+      );
+    } finally {
+      reload.mockRestore();
+      warn.mockRestore();
+    }
+    const after = await signingKid();
+    expect(after).not.toBe(before);
+    // The next reload catches up.
+    await keys.reload();
+    expect(keys.current().kid).toBe(after);
   });
 
   it('rotates under load without a failed request', async () => {

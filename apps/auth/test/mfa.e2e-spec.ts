@@ -1,13 +1,15 @@
-import { totpCode } from '../src/mfa/totp';
+import { KeyEncryption } from '../src/keys/key-encryption';
+import { newTotpSecret, totpCode } from '../src/mfa/totp';
 import {
   asJson,
+  bearer,
   decodeJwt,
   postJson,
   startAuthTestApp,
   STRONG_PASSWORD,
   type AuthTestApp,
 } from './support/auth-test-app';
-import { enrolTotp, registerAndLogin, type LoggedInUser } from './support/users';
+import { enrolTotp, login, registerAndLogin, type LoggedInUser } from './support/users';
 
 let auth: AuthTestApp;
 beforeAll(async () => {
@@ -167,4 +169,65 @@ it('refuses the second factor of a login whose password was changed in between',
   });
   expect(response.status).toBe(401);
   expect(response.headers.getSetCookie()).toEqual([]);
+});
+
+describe('TOTP enrolment', () => {
+  const setup = (user: LoggedInUser) =>
+    fetch(`${auth.url}/auth/mfa/totp/setup`, { method: 'POST', headers: bearer(user.accessToken) });
+  const confirm = (user: LoggedInUser, secret: string) =>
+    postJson(
+      `${auth.url}/auth/mfa/totp/confirm`,
+      { code: totpCode(secret, auth.clock.now()) },
+      bearer(user.accessToken),
+    );
+  const totpColumns = async (id: string) =>
+    (
+      await auth.db.query('SELECT totp_secret, totp_pending_secret FROM identities WHERE id = $1', [
+        id,
+      ])
+    )[0];
+  const expectStepUp = async (response: Response) => {
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe(
+      'Bearer realm="auth", error="insufficient_user_authentication", ' +
+        'error_description="a more recent authentication is required", max_age=300',
+    );
+    expect((await response.json().then(asJson)).error.code).toBe(
+      'INSUFFICIENT_USER_AUTHENTICATION',
+    );
+  };
+
+  it('refuses setup with a token whose login is more than 5 minutes old (RFC 9470 step-up)', async () => {
+    const user = await registerAndLogin(auth, 'stale-setup');
+    auth.clock.advance(301_000);
+    await expectStepUp(await setup(user));
+    expect(await totpColumns(user.id)).toEqual({ totp_secret: null, totp_pending_secret: null });
+  });
+
+  it('refuses confirm with a token whose login is more than 5 minutes old; a new login can confirm', async () => {
+    const user = await registerAndLogin(auth, 'stale-confirm');
+    const { secret } = await (await setup(user)).json().then(asJson);
+    auth.clock.advance(301_000);
+    await expectStepUp(await confirm(user, secret));
+    expect((await totpColumns(user.id)).totp_secret).toBeNull();
+    const again = { ...user, ...(await login(auth, user.email, STRONG_PASSWORD)) };
+    expect((await confirm(again, secret)).status).toBe(204);
+  });
+
+  it('never replaces an active secret: a pending one written beside it is refused with 409', async () => {
+    const user = await registerAndLogin(auth, 'replace');
+    await enrolTotp(auth, user);
+    const active = (await totpColumns(user.id)).totp_secret;
+    expect((await setup(user)).status).toBe(409);
+    // What a setup leaves when it read the row just before a confirm committed.
+    const intruder = newTotpSecret();
+    await auth.db.query('UPDATE identities SET totp_pending_secret = $2 WHERE id = $1', [
+      user.id,
+      auth.app.get(KeyEncryption).encrypt(intruder, `totp:${user.id}`),
+    ]);
+    const response = await confirm(user, intruder);
+    expect(response.status).toBe(409);
+    expect((await response.json().then(asJson)).error.code).toBe('CONFLICT');
+    expect((await totpColumns(user.id)).totp_secret).toBe(active);
+  });
 });

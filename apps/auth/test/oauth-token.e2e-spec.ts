@@ -93,6 +93,39 @@ describe('client_credentials', () => {
     expect(body.error_description).toBe('client authentication failed');
   });
 
+  it('answers a Basic client id no client can have (a NUL byte) with invalid_client, not a 500', async () => {
+    // basic() form-urlencodes the id: `users%00`, which decodes to "users\u0000".
+    for (const id of ['users\u0000', '\u0000', '']) {
+      const response = await postForm(
+        tokenUrl,
+        { grant_type: 'client_credentials', audience: 'orders' },
+        basic(id, auth.usersSecret),
+      );
+      const body = await expectOAuthError(response, 401, 'invalid_client');
+      expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm="auth"/);
+      expect(body.error_description).toBe('client authentication failed');
+    }
+    const revoke = await postForm(
+      `${auth.url}/oauth/revoke`,
+      { token: 'a.b' },
+      basic('users\u0000', auth.usersSecret),
+    );
+    await expectOAuthError(revoke, 401, 'invalid_client');
+  });
+
+  it('answers a private_key_jwt assertion whose sub no client can have with invalid_client', async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = { iss: 'x\u0000', sub: 'x\u0000', aud: auth.config.AUTH_ISSUER, jti: 'j' };
+    const response = await postForm(tokenUrl, {
+      grant_type: 'client_credentials',
+      audience: 'orders',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: `${b64({ alg: 'ES256' })}.${b64(claims)}.AAAA`,
+    });
+    const body = await expectOAuthError(response, 401, 'invalid_client');
+    expect(body.error_description).toBe('client authentication failed');
+  });
+
   it('refuses Basic and body credentials together (RFC 6749 §2.3)', async () => {
     const response = await postForm(
       tokenUrl,

@@ -7,6 +7,7 @@ import {
   type AuthTestApp,
   bearer,
 } from './support/auth-test-app';
+import { IdentitiesService } from '../src/identities/identities.service';
 import { MfaChallengeService } from '../src/mfa/mfa-challenge.service';
 import { RevocationService } from '../src/revocations/revocation.service';
 import { RefreshTokenFamily } from '../src/sessions/refresh-token-family';
@@ -126,6 +127,21 @@ describe('password change', () => {
     expect(statuses.filter((status) => status === 403)).toHaveLength(5);
     expect(statuses.filter((status) => status === 429)).toHaveLength(3);
   });
+  it('does not let the hash upgrade of a login that read the old hash undo a password change', async () => {
+    const user = await registerAndLogin(auth, 'rehash');
+    const identities = auth.app.get(IdentitiesService);
+    // A login verified the old password against this row, then the change committed.
+    const readByLogin = (await identities.findById(user.id))!;
+    expect((await changePassword(user.accessToken, STRONG_PASSWORD, NEW_PASSWORD)).status).toBe(
+      204,
+    );
+    const changed = (await identities.findById(user.id))!.passwordHash;
+    await identities.rehash(readByLogin, STRONG_PASSWORD);
+    expect((await identities.findById(user.id))!.passwordHash).toBe(changed);
+    expect(await loginStatus(user.email, STRONG_PASSWORD)).toBe(401);
+    expect(await loginStatus(user.email, NEW_PASSWORD)).toBe(200);
+  });
+
   it('starts no session from a login that read the account before a password change', async () => {
     const user = await registerAndLogin(auth, 'pw-overtaken');
     const families = auth.app.get(RefreshTokenFamily);

@@ -91,6 +91,16 @@ describe('login', () => {
       strip(await unknown.json().then(asJson)),
     );
   });
+
+  it('refuses an email with control characters (a NUL byte) with 400, not a 500', async () => {
+    for (const email of ['a\u0000@x', 'a@x\u001f', 'a\u007f@x']) {
+      const response = await postJson(`${auth.url}/auth/login`, { email, password: 'x' });
+      expect({ email, status: response.status }).toEqual({ email, status: 400 });
+      expect((await response.json().then(asJson)).error.message).toContain(
+        'email must not contain control characters',
+      );
+    }
+  });
 });
 
 describe('registration', () => {
@@ -115,6 +125,19 @@ describe('registration', () => {
     const response = await register('1qaz2wsx3edc');
     expect(response.status).toBe(400);
     expect((await response.json().then(asJson)).error.message).toMatch(/common/);
+  });
+
+  it('refuses control characters (a NUL byte) in email and displayName with 400', async () => {
+    for (const body of [
+      { email: `a\u0000${uniqueEmail('nul')}`, displayName: 'r' },
+      { email: uniqueEmail('nul'), displayName: 'r\u0000' },
+    ]) {
+      const response = await postJson(`${auth.url}/auth/register`, {
+        ...body,
+        password: STRONG_PASSWORD,
+      });
+      expect({ body, status: response.status }).toEqual({ body, status: 400 });
+    }
   });
 
   it('has no composition rules', async () => {

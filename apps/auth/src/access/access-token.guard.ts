@@ -1,5 +1,9 @@
 import { ApiError, Public } from '@app/platform';
-import { httpBearerToken, TokenVerifier } from '@app/security';
+import { httpBearerToken, TokenVerifier, type AccessTokenClaims } from '@app/security';
+// @RequireRecentAuth's metadata. It is read by @app/security's SecurityGuard, which auth does not
+// use (auth verifies its own tokens against its own tables), so auth's guard reads it too: one
+// decorator for step-up in every service, not a second auth-only copy.
+import { RECENT_AUTH_MAX_AGE } from '@app/security/decorators/require-recent-auth.decorator';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
@@ -18,11 +22,24 @@ const refusal = (message: string, error?: string) =>
     headers: { 'WWW-Authenticate': challenge(error), 'Cache-Control': 'no-store' },
   });
 
+/** RFC 9470 §3: a valid token whose user authenticated too long ago for this route. */
+const stepUpRefusal = (maxAgeSeconds: number) =>
+  new ApiError(401, 'a more recent authentication is required', {
+    code: 'INSUFFICIENT_USER_AUTHENTICATION',
+    headers: {
+      'WWW-Authenticate':
+        'Bearer realm="auth", error="insufficient_user_authentication", ' +
+        `error_description="a more recent authentication is required", max_age=${maxAgeSeconds}`,
+      'Cache-Control': 'no-store',
+    },
+  });
+
 /**
  * auth's own resource-server guard, global (APP_GUARD): every HTTP route needs a valid user
  * token for audience "auth" unless it is @Public(). Tokens are verified by `@app/security`'s
  * TokenVerifier (see own-token-verifier.ts); revocation is read from auth's own tables, which
  * are the source of the broadcast, so it holds on this replica without waiting for NATS.
+ * A route with `@RequireRecentAuth(n)` also needs `auth_time` at most n seconds old.
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
@@ -38,29 +55,33 @@ export class AccessTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() === 'rpc') return true; // EventTokenGuard's side.
     if (context.getType() !== 'http') return false;
-    if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()])) {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride(Public, targets)) {
       return true;
     }
     return this.authenticate(
       context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>(),
+      this.reflector.getAllAndOverride(RECENT_AUTH_MAX_AGE, targets),
     );
   }
 
-  private async authenticate(request: FastifyRequest & AuthenticatedRequest): Promise<boolean> {
+  private async authenticate(
+    request: FastifyRequest & AuthenticatedRequest,
+    recentAuthMaxAge: number | undefined,
+  ): Promise<boolean> {
     // The rule of every service (RFC 6750 §2.1, one Authorization field): never the query
     // string or the body.
     const token = httpBearerToken(request);
     if (!token) {
       throw refusal('a bearer token is required');
     }
+    let claims: AccessTokenClaims;
     try {
-      const { claims } = await this.verifier.verify(token, {
+      ({ claims } = await this.verifier.verify(token, {
         audience: AUTH_AUDIENCE,
         currentDate: new Date(this.clock.now()),
-      });
+      }));
       if (await this.revocations.isRevoked(claims)) throw new Error('revoked');
-      request.principal = claims;
-      return true;
     } catch (error) {
       this.audit.record('client_auth', 'failure', {
         reason: (error as { code?: string }).code ?? 'revoked',
@@ -68,5 +89,16 @@ export class AccessTokenGuard implements CanActivate {
       });
       throw refusal('the access token is invalid, expired or revoked', 'invalid_token');
     }
+    if (recentAuthMaxAge !== undefined && !this.isRecent(claims, recentAuthMaxAge)) {
+      throw stepUpRefusal(recentAuthMaxAge);
+    }
+    request.principal = claims;
+    return true;
+  }
+
+  /** Judged by auth's clock, the one that stamped `auth_time` at login. */
+  private isRecent(claims: AccessTokenClaims, maxAgeSeconds: number): boolean {
+    if (claims.auth_time === undefined) return false;
+    return this.clock.now() / 1000 - claims.auth_time <= maxAgeSeconds;
   }
 }

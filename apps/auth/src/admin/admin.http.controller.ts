@@ -20,7 +20,7 @@ import { RoleGuard } from '../access/role.guard';
 import { AuditService } from '../audit/audit.service';
 import { ClientsService } from '../clients/clients.service';
 import { CreateClientDto } from '../clients/dto/create-client.dto';
-import { clientMetadata } from '../clients/oauth-client';
+import { clientMetadata, isClientId } from '../clients/oauth-client';
 import { IdentitiesService } from '../identities/identities.service';
 import { KeyRotationRefused, SigningKeyStore } from '../keys/signing-key.store';
 import { UpdateUserDto } from './dto/update-user.dto';
@@ -64,6 +64,7 @@ export class AdminHttpController {
   @Delete('clients/:id')
   @HttpCode(204)
   async deleteClient(@Param('id') id: string, @CurrentPrincipal() admin: AccessTokenClaims) {
+    if (!isClientId(id)) throw new ApiError(400, 'client id must be a lower-case service name');
     await this.clients.delete(id);
     this.audit.record('admin_change', 'success', {
       userId: admin.sub,

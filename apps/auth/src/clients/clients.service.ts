@@ -170,6 +170,15 @@ export class ClientsService implements OnModuleInit {
 
   /** Deleting a client revokes every token it holds (broadcast `client`). */
   async delete(clientId: string): Promise<void> {
+    // onModuleInit re-creates a configured client, with the same secret, at the next start of
+    // any replica: a deletion would look done and be undone. Its secret is rotated instead.
+    if (configuredClients(this.config).some((client) => client.clientId === clientId)) {
+      throw new ApiError(
+        409,
+        `client ${clientId} is built in and re-created at every start: rotate ` +
+          `${clientId.toUpperCase()}_CLIENT_SECRET in the environment instead of deleting it`,
+      );
+    }
     await this.dataSource.transaction(async (manager) => {
       const deleted = returnedRows(
         await manager.query('DELETE FROM oauth_clients WHERE client_id = $1 RETURNING 1', [

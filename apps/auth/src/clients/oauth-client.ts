@@ -2,6 +2,15 @@ export const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
 export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const SUPPORTED_GRANTS = [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE] as const;
 
+/**
+ * What a client id looks like: a lower-case service name (ids are the `client_name` given at
+ * registration). Checked before an id from a request reaches the database, so input such as a
+ * NUL byte, which PostgreSQL refuses in text (SQLSTATE 22021), is a 4xx, not a 500.
+ */
+export const CLIENT_ID_PATTERN = /^[a-z][a-z0-9-]{1,62}$/;
+
+export const isClientId = (value: string): boolean => CLIENT_ID_PATTERN.test(value);
+
 export const AUTH_METHODS = ['client_secret_basic', 'private_key_jwt'] as const;
 export type TokenEndpointAuthMethod = (typeof AUTH_METHODS)[number];
 

@@ -110,9 +110,16 @@ export class IdentitiesService {
     });
   }
 
+  /**
+   * Stores a stronger hash of a password that just verified against `identity.passwordHash`,
+   * only if that hash is still the stored one: a password change committed meanwhile (the
+   * hashing takes tens of milliseconds) must not be overwritten with the old password.
+   */
   async rehash(identity: Identity, password: string): Promise<void> {
     const passwordHash = await this.hasher.hash(password);
-    await this.dataSource.getRepository(Identity).update({ id: identity.id }, { passwordHash });
+    await this.dataSource
+      .getRepository(Identity)
+      .update({ id: identity.id, passwordHash: identity.passwordHash }, { passwordHash });
   }
 
   /** Admin change: published as auth.identity.updated; tokens carrying the old values are revoked. */

@@ -4,7 +4,7 @@ import {
   CLOCK_TOLERANCE_SECONDS,
   type AllowedAlgorithm,
 } from '@app/security';
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
@@ -47,6 +47,7 @@ const ROTATION_LOCK = 0x61757468;
  */
 @Injectable()
 export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('SigningKeys');
   private active: ActiveSigningKey | null = null;
   private publicKeys = new Map<string, KeyObject>();
   private jwks: PublicJwk[] = [];
@@ -82,7 +83,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
     });
     await this.reload();
     this.timer = setInterval(
-      () => void this.reload().catch(() => undefined),
+      () => void this.reloadOrWarn(),
       this.config.KEY_RELOAD_INTERVAL_SECONDS * 1000,
     );
     this.timer.unref();
@@ -183,8 +184,25 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
       });
       return true;
     });
-    if (rotated) await this.reload();
+    // The rotation has committed: a failed reload must not report it as failed. This replica
+    // keeps signing with the old key (still valid, still published) until the next timed reload.
+    if (rotated) await this.reloadOrWarn();
     return rotated;
+  }
+
+  /**
+   * A reload that may fail (database briefly away): the keys loaded before stay in use, and
+   * the error is logged through the `err` serializer (its message and code, never a key).
+   */
+  private async reloadOrWarn(): Promise<void> {
+    try {
+      await this.reload();
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        'signing key reload failed: the keys loaded before stay in use',
+      );
+    }
   }
 
   private async insertKey(manager: EntityManager, now: Date, activatedAt: Date | null) {

@@ -1,9 +1,19 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { AccessTokenClaims } from '@app/security';
+import { RequireRecentAuth, type AccessTokenClaims } from '@app/security';
 import { CurrentPrincipal } from '../access/principal.decorator';
 import { TotpConfirmDto } from './dto/totp-confirm.dto';
 import { TotpEnrolmentService } from './totp-enrolment.service';
+
+/**
+ * Enrolling a second factor decides who can log in from then on, so a bare access token is not
+ * enough: the user must have logged in (password, or password + TOTP) within 5 minutes (RFC 9470
+ * step-up). A token keeps the `auth_time` of its login through every refresh, so an access token
+ * or refresh cookie stolen more than 5 minutes after its login cannot enrol the thief's secret,
+ * while a user who has just logged in has time to scan the QR code and type a code. A stale token gets 401
+ * `insufficient_user_authentication` with `max_age=300`; logging in again keeps a pending secret.
+ */
+const ENROLMENT_MAX_AUTH_AGE_SECONDS = 300;
 
 @ApiTags('auth')
 @ApiBearerAuth()
@@ -13,13 +23,16 @@ export class MfaHttpController {
 
   /** The secret is shown once; it is stored encrypted and is active only after /confirm. */
   @Post('setup')
+  @RequireRecentAuth(ENROLMENT_MAX_AUTH_AGE_SECONDS)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   setup(@CurrentPrincipal() principal: AccessTokenClaims) {
     return this.enrolment.setup(principal.sub);
   }
 
+  /** 409 if a secret is already active: a confirmation never replaces one. */
   @Post('confirm')
+  @RequireRecentAuth(ENROLMENT_MAX_AUTH_AGE_SECONDS)
   @HttpCode(204)
   @Header('Cache-Control', 'no-store')
   confirm(@CurrentPrincipal() principal: AccessTokenClaims, @Body() body: TotpConfirmDto) {

@@ -37,17 +37,29 @@ export class TotpEnrolmentService {
   async confirm(userId: string, code: string): Promise<void> {
     // Counted before the code is checked (see SessionsService.login), cleared by a success.
     assertAllowed(await this.limiter.consume(userId, this.rules.mfaAccount));
-    const confirmed = await this.dataSource.transaction(async (manager) => {
-      const identity = await this.challenges.acceptCode(manager, userId, code, true);
-      if (!identity) return false;
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      // Locked until commit: a second confirm waits, then sees the secret this one activated.
+      const identity = await manager.findOne(Identity, {
+        where: { id: userId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      // A pending secret can exist beside an active one (a setup that read the row before a
+      // confirm committed): confirming it would silently replace the owner's second factor.
+      if (identity?.totpSecret) return 'already_enabled';
+      const accepted = await this.challenges.acceptCode(manager, userId, code, true);
+      if (!accepted) return 'bad_code';
       await manager.update(
         Identity,
         { id: userId },
-        { totpSecret: identity.totpPendingSecret, totpPendingSecret: null },
+        { totpSecret: accepted.totpPendingSecret, totpPendingSecret: null },
       );
-      return true;
+      return 'confirmed';
     });
-    if (!confirmed) {
+    if (outcome === 'already_enabled') {
+      this.audit.record('mfa_enrolment', 'failure', { userId, reason: 'already_enabled' });
+      throw new ApiError(409, 'TOTP is already enabled');
+    }
+    if (outcome === 'bad_code') {
       this.audit.record('mfa_enrolment', 'failure', { userId, reason: 'bad_code' });
       throw new ApiError(400, 'invalid code');
     }

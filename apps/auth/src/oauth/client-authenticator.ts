@@ -4,7 +4,7 @@ import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
 import { AuditService } from '../audit/audit.service';
 import { ClientSecretHasher } from '../clients/client-secret.hasher';
 import { ClientsService } from '../clients/clients.service';
-import type { OAuthClient } from '../clients/oauth-client';
+import { isClientId, type OAuthClient } from '../clients/oauth-client';
 import { PrivateKeyJwtVerifier } from './private-key-jwt.verifier';
 import { OAuthError } from './oauth.error';
 
@@ -80,7 +80,9 @@ export class ClientAuthenticator {
       if (params.client_id !== undefined && params.client_id !== credentials.id) {
         throw new OAuthError('invalid_request', 'client_id does not match the Basic credentials');
       }
-      const client = credentials.id ? await this.clients.find(credentials.id) : null;
+      // An id no client can have is refused before the lookup (and still gets the same answer).
+      if (!isClientId(credentials.id)) throw fail(undefined, 'malformed_client_id', true);
+      const client = await this.clients.find(credentials.id);
       // Compared even for an unknown client, so timing does not reveal which ids exist.
       const check = this.hasher.check(credentials.secret, client?.secretHash);
       if (

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
 import { CLOCK, type Clock } from '../common/clock';
 import { ClientsService } from '../clients/clients.service';
-import type { OAuthClient } from '../clients/oauth-client';
+import { isClientId, type OAuthClient } from '../clients/oauth-client';
 import { decodeCompact, publicKeyFromJwk, verifySignature } from '../tokens/jws';
 import { CLOCK_TOLERANCE_SECONDS } from '@app/security';
 
@@ -41,6 +41,7 @@ export class PrivateKeyJwtVerifier {
     if (claimedClientId !== undefined && claimedClientId !== clientId) {
       return { client: null, clientId, reason: 'client_id_mismatch' };
     }
+    if (!isClientId(clientId)) return { client: null, reason: 'malformed_client_id' };
     const client = await this.clients.find(clientId);
     if (!client || client.tokenEndpointAuthMethod !== 'private_key_jwt' || !client.jwks) {
       return { client: null, clientId, reason: 'not_a_private_key_jwt_client' };

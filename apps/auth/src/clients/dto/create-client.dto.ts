@@ -10,12 +10,12 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { AUTH_METHODS, SUPPORTED_GRANTS } from '../oauth-client';
+import { AUTH_METHODS, CLIENT_ID_PATTERN, SUPPORTED_GRANTS } from '../oauth-client';
 
 /** RFC 7591 §2 client metadata (the subset this server supports). */
 export class CreateClientDto {
   @ApiProperty({ example: 'inventory' })
-  @Matches(/^[a-z][a-z0-9-]{1,62}$/, { message: 'client_name must be a lower-case service name' })
+  @Matches(CLIENT_ID_PATTERN, { message: 'client_name must be a lower-case service name' })
   client_name!: string;
 
   @ApiProperty({ example: 'orders:read events:publish' })

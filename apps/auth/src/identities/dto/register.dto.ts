@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { NO_CONTROL_CHARACTERS } from '../../common/text';
 
 export class RegisterDto {
+  /** IsEmail refuses control characters too (a NUL would reach PostgreSQL otherwise). */
   @ApiProperty({ example: 'ada@example.com' })
   @IsEmail()
   @MaxLength(254)
@@ -16,6 +18,7 @@ export class RegisterDto {
   @ApiProperty({ example: 'Ada' })
   @IsString()
   @Length(1, 100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'displayName must not contain control characters' })
   displayName!: string;
 
   @ApiPropertyOptional({ example: 'eu' })
