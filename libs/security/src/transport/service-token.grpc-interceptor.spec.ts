@@ -116,6 +116,13 @@ function callOnce(
   });
 }
 
+/** What the server answers a call it refuses for its token. */
+const unauthenticated = (): grpc.StatusObject => ({
+  code: grpc.status.UNAUTHENTICATED,
+  details: 'stale',
+  metadata: new grpc.Metadata(),
+});
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('serviceTokenInterceptor', () => {
@@ -181,9 +188,7 @@ describe('serviceTokenInterceptor', () => {
   it('retries a unary call once with a fresh token after UNAUTHENTICATED, and gives the retry its answer', async () => {
     const source = tokenSource({ token: 'stale' }, { token: 'fresh' });
     answer = (call) =>
-      call.metadata.get('authorization')[0] === 'Bearer stale'
-        ? { code: grpc.status.UNAUTHENTICATED, details: 'stale', metadata: new grpc.Metadata() }
-        : undefined;
+      call.metadata.get('authorization')[0] === 'Bearer stale' ? unauthenticated() : undefined;
     const stub = client(source.tokens);
     await expect(callOnce(stub, { deadlineMs: 2000 })).resolves.toMatchObject({
       code: grpc.status.OK,
@@ -196,11 +201,7 @@ describe('serviceTokenInterceptor', () => {
 
   it('retries only once', async () => {
     const { tokens } = tokenSource({ token: 'a' }, { token: 'b' }, { token: 'c' });
-    answer = () => ({
-      code: grpc.status.UNAUTHENTICATED,
-      details: 'no',
-      metadata: new grpc.Metadata(),
-    });
+    answer = unauthenticated;
     const stub = client(tokens);
     await expect(callOnce(stub, { deadlineMs: 2000 })).resolves.toMatchObject({
       code: grpc.status.UNAUTHENTICATED,
@@ -215,11 +216,7 @@ describe('serviceTokenInterceptor', () => {
     const retriedReached = new Promise<void>((resolve) => (retried = resolve));
     answer = (call) => {
       if (call.metadata.get('authorization')[0] === 'Bearer stale') {
-        return {
-          code: grpc.status.UNAUTHENTICATED,
-          details: 'stale',
-          metadata: new grpc.Metadata(),
-        };
+        return unauthenticated();
       }
       retried();
       return undefined;
@@ -236,11 +233,7 @@ describe('serviceTokenInterceptor', () => {
 
   it('counts the wait for the retry token against the deadline too', async () => {
     const { tokens } = tokenSource({ token: 'stale' }, { token: 'fresh', ms: 600 });
-    answer = () => ({
-      code: grpc.status.UNAUTHENTICATED,
-      details: 'stale',
-      metadata: new grpc.Metadata(),
-    });
+    answer = unauthenticated;
     const stub = client(tokens);
     await expect(callOnce(stub, { deadlineMs: 200 })).resolves.toMatchObject({
       code: grpc.status.DEADLINE_EXCEEDED,
