@@ -391,6 +391,26 @@ describe('NATS (JetStream)', () => {
     ]);
   });
 
+  it('processes a message whose token a key signed that the issuer has retired since', async () => {
+    // The live JWKS no longer lists the key; ${issuer}/.well-known/retired-jwks.json does, with
+    // its signing period. The live routes never consult that set (see the HTTP case below).
+    const now = Math.floor(Date.now() / 1000);
+    const key = await issuer.addRetiredKey(now - 3600, now - 60);
+    const token = await issuer.sign(
+      issuer.serviceClaims('auth', ['events', 'inventory'] as never, 'events:publish', {
+        iat: now - 120,
+        exp: now + 180,
+      }),
+      { kid: key.kid, key: key.privateKey },
+    );
+    const id = await publish('auth.identity.registered', {}, token);
+    await eventually(async () => (applied.some((a) => a.messageId === id) ? true : undefined));
+    expect((await http('/items/me', { token })).status).toBe(401);
+    // The same claims signed by a live key are served: the 401 is the retired key's alone.
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+    expect((await http('/items/me', { token: await issuer.sign(claims) })).status).toBe(200);
+  });
+
   it('terminates and records a message without a token', async () => {
     const id = await publish('auth.identity.registered', {});
     expect(await deadLetter(id)).toMatchObject({ error_code: 'UNAUTHENTICATED' });

@@ -11,6 +11,8 @@ import {
   type AuthTestApp,
   bearer,
 } from './support/auth-test-app';
+import { STREAM_MAX_AGE_MS } from '@app/platform';
+import { TokenVerifier } from '@app/security';
 import { SigningKeyStore } from '../src/keys/signing-key.store';
 import { adminToken, registerAndLogin, revocationEvents } from './support/users';
 
@@ -341,6 +343,19 @@ describe('signing keys', () => {
           : '',
     };
   };
+  const retiredJwks = async () =>
+    (await (await fetch(`${auth.url}/.well-known/retired-jwks.json`)).json().then(asJson)) as {
+      keys: Record<string, unknown>[];
+    };
+  const eventsToken = async () => {
+    const response = await postForm(
+      `${auth.url}/oauth/token`,
+      { grant_type: 'client_credentials', audience: 'events', scope: 'events:publish' },
+      basic('users', auth.usersSecret),
+    );
+    expect(response.status).toBe(200);
+    return { token: (await response.json().then(asJson)).access_token as string };
+  };
   // A fresh admin token each time: these tests move the clock past a token's lifetime.
   const rotate = async () =>
     fetch(`${auth.url}/admin/keys/rotate`, {
@@ -358,8 +373,9 @@ describe('signing keys', () => {
 
   it('stores private keys encrypted', async () => {
     const rows: { private_key: string }[] = await auth.db.query(
-      'SELECT private_key FROM signing_keys',
+      'SELECT private_key FROM signing_keys WHERE retired_at IS NULL',
     );
+    expect(rows).toHaveLength(2); // current and next
     for (const row of rows) {
       expect(row.private_key).toMatch(/^v1\./);
       expect(row.private_key).not.toContain('PRIVATE KEY');
@@ -384,9 +400,46 @@ describe('signing keys', () => {
     });
   });
 
-  it('drops a retired key only after every token it signed has expired', async () => {
+  it('deletes the private half at retirement and lists the key, with its signing period, as retired', async () => {
     const { token } = await serviceToken();
     const kid = decodeJwt(token).header.kid;
+    expect((await retiredJwks()).keys.map((key) => key.kid)).not.toContain(kid);
+    expect((await rotate()).status).toBe(200);
+    const [row] = await auth.db.query(
+      'SELECT private_key, activated_at, retired_at FROM signing_keys WHERE kid = $1',
+      [kid],
+    );
+    expect(row.private_key).toBeNull();
+    expect(row.retired_at).not.toBeNull();
+    const published = (await jwks()).keys.find((key) => key.kid === kid);
+    expect(published).toBeDefined(); // previous: its tokens are still valid
+    const retired = (await retiredJwks()).keys;
+    expect(retired.find((key) => key.kid === kid)).toEqual({
+      ...published,
+      iat: Math.floor(row.activated_at.getTime() / 1000),
+      exp: Math.floor(row.retired_at.getTime() / 1000),
+    });
+    for (const key of retired) {
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'])
+        expect(key).not.toHaveProperty(member);
+    }
+    // The signing and next keys are not retired.
+    const signing = decodeJwt((await serviceToken()).token).header.kid;
+    expect(retired.map((key) => key.kid)).not.toContain(signing);
+    expect(retired).toHaveLength(
+      Number(
+        (await auth.db.query('SELECT count(*) FROM signing_keys WHERE retired_at IS NOT NULL'))[0]
+          .count,
+      ),
+    );
+  });
+
+  it('drops a retired key from the JWKS once every token it signed has expired; stored events it signed still verify', async () => {
+    const { token } = await serviceToken();
+    const kid = decodeJwt(token).header.kid;
+    const { token: eventToken } = await eventsToken();
+    expect(decodeJwt(eventToken).header.kid).toBe(kid);
+    const storedAt = new Date(auth.clock.now());
     await rotate();
     auth.clock.advance(10 * 60 * 1000);
     await rotate();
@@ -394,6 +447,17 @@ describe('signing keys', () => {
     auth.clock.advance(10 * 60 * 1000);
     await rotate();
     expect((await jwks()).keys.map((key) => key.kid)).not.toContain(kid);
+    expect((await retiredJwks()).keys.map((key) => key.kid)).toContain(kid);
+    // auth's own consumer (EventTokenGuard) verifies a message stored before the rotation...
+    const verifier = auth.app.get(TokenVerifier);
+    const stored = { audience: 'events', currentDate: storedAt, allowRetiredKeys: true };
+    await expect(verifier.verify(eventToken, stored)).resolves.toMatchObject({
+      principal: { kind: 'service', clientId: 'users' },
+    });
+    // ...while a live request with it is refused for the key, not only for its age.
+    await expect(
+      verifier.verify(eventToken, { audience: 'events', currentDate: storedAt }),
+    ).rejects.toMatchObject({ code: 'TOKEN_KEY_NOT_FOUND' });
   });
 
   it('answers 200 to a rotation that committed when the reload after it fails, and logs the error', async () => {
@@ -451,5 +515,29 @@ describe('signing keys', () => {
     expect(new Set(results.map(({ token }) => decodeJwt(token).header.kid)).size).toBeGreaterThan(
       1,
     );
+  });
+
+  // Last: it moves the clock a week on.
+  it('deletes a retired key once no stream can still hold a message its tokens signed', async () => {
+    const { token } = await eventsToken();
+    const kid = decodeJwt(token).header.kid;
+    const storedAt = new Date(auth.clock.now());
+    await rotate();
+    const keys = auth.app.get(SigningKeyStore);
+    auth.clock.advance(keys.retiredRetentionMs - 60_000);
+    await rotate();
+    expect((await retiredJwks()).keys.map((key) => key.kid)).toContain(kid);
+    auth.clock.advance(120_000);
+    await rotate();
+    expect((await retiredJwks()).keys.map((key) => key.kid)).not.toContain(kid);
+    expect(await auth.db.query('SELECT 1 FROM signing_keys WHERE kid = $1', [kid])).toEqual([]);
+    await expect(
+      auth.app.get(TokenVerifier).verify(token, {
+        audience: 'events',
+        currentDate: storedAt,
+        allowRetiredKeys: true,
+      }),
+    ).rejects.toMatchObject({ code: 'TOKEN_KEY_NOT_FOUND' });
+    expect(keys.retiredRetentionMs).toBeGreaterThan(STREAM_MAX_AGE_MS);
   });
 });

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../src/audit/audit.service';
+import { SigningKeyStore } from '../src/keys/signing-key.store';
 import {
   asJson,
   basic,
@@ -141,6 +142,23 @@ describe('users.deleted', () => {
     await expect(login(auth, user.email, STRONG_PASSWORD)).resolves.toMatchObject({
       email: user.email,
     });
+  });
+
+  it('processes a message whose token a key signed that auth has retired since', async () => {
+    const user = await registerAndLogin(auth, 'retired-key');
+    const token = await serviceToken('users');
+    const kid = decodeJwt(token).header.kid;
+    // Three rotations 20 minutes apart (by auth's clock): the key leaves the JWKS, and a
+    // message carrying its token (stored now, while the token is valid) needs the retired set.
+    const keys = auth.app.get(SigningKeyStore);
+    await keys.rotate('manual');
+    auth.clock.advance(10 * 60 * 1000);
+    await keys.rotate('manual');
+    auth.clock.advance(10 * 60 * 1000);
+    await keys.rotate('manual');
+    expect(keys.publishedKeys().keys.map((key) => key.kid)).not.toContain(kid);
+    await publishUserDeleted(user.id, token);
+    await eventually(async () => !(await identityExists(user.id)));
   });
 });
 

@@ -1,6 +1,7 @@
 // KEY_ENCRYPTION_KEY rotation on one database, across three starts of auth: A; then B with
 // KEY_ENCRYPTION_KEY_PREVIOUS=A (everything still works, and what A sealed moves to B); then B
 // alone (nothing depends on A any more).
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from '../../../test/support/test-infra';
 import { ClientSecretHasher } from '../src/clients/client-secret.hasher';
@@ -95,6 +96,12 @@ it('keeps signing keys, TOTP secrets and client secrets usable through a rotatio
   );
   expect(created.status).toBe(201);
   const client = await created.json().then(asJson);
+  // A retired key too: it keeps its public half and has no private half left to reseal.
+  const rotated = await fetch(`${first.url}/admin/keys/rotate`, {
+    method: 'POST',
+    headers: bearer(await adminToken(first)),
+  });
+  expect(rotated.status).toBe(200);
   const fixture: Fixture = {
     email: user.email,
     userId: user.id,
@@ -107,14 +114,19 @@ it('keeps signing keys, TOTP secrets and client secrets usable through a rotatio
   await stop();
 
   // 2. Key B, A as the previous one: everything works, and what A sealed is sealed under B.
+  const errors = jest.spyOn(Logger.prototype, 'error');
   const second = await start({
     KEY_ENCRYPTION_KEY: B.toString('base64'),
     KEY_ENCRYPTION_KEY_PREVIOUS: A.toString('base64'),
   });
+  // Nothing was unreadable (the retired key's missing private half is not a ciphertext).
+  expect(errors).not.toHaveBeenCalled();
+  errors.mockRestore();
   const onlyB = new KeyEncryption(B);
   const keys: { kid: string; private_key: string }[] = await second.db.query(
-    'SELECT kid, private_key FROM signing_keys',
+    'SELECT kid, private_key FROM signing_keys WHERE private_key IS NOT NULL',
   );
+  expect(keys).toHaveLength(2);
   for (const key of keys) expect(() => onlyB.decrypt(key.private_key, key.kid)).not.toThrow();
   const [identity] = await second.db.query('SELECT totp_secret FROM identities WHERE id = $1', [
     fixture.userId,

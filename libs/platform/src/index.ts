@@ -38,6 +38,7 @@ export {
   DUPLICATE_WINDOW_MS,
   IDENTITY_VERSION_HEADER,
   MESSAGE_HEADERS_PROVIDER,
+  STREAM_MAX_AGE_MS,
   STREAMS,
   SUBJECTS,
 } from './messaging/messaging.constants';

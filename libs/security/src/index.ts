@@ -9,6 +9,7 @@ export {
   SERVICE_ACCESS_TOKEN_TTL_SECONDS,
   SUBJECT_PUBLISHERS,
   USER_ACCESS_TOKEN_TTL_SECONDS,
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
 } from './contract/access-token.claims';
 export type { AccessTokenClaims, AllowedAlgorithm, Role } from './contract/access-token.claims';
 export type { RevocationEvent } from './contract/revocation.event';
@@ -40,6 +41,7 @@ export { accessTokenOf, TokenVerifier } from './token/token-verifier';
 export type { VerifyOptions } from './token/token-verifier';
 export type { VerifiedToken } from './token/verification-cache';
 export { RevocationList } from './token/revocation-list';
+export type { RetiredKey, RetiredKeyLookup } from './token/retired-keys';
 export { isUnauthenticated, ServiceTokenClient } from './token/service-token.client';
 
 // CASL.

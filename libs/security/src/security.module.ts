@@ -12,6 +12,7 @@ import {
 } from './security.module-definition';
 import { resolveSecurityOptions, type ResolvedSecurityOptions } from './security.options';
 import { issuerKeys } from './token/issuer-keys';
+import { retiredIssuerKeys } from './token/retired-keys';
 import { RevocationList } from './token/revocation-list';
 import { ServiceTokenClient } from './token/service-token.client';
 import { TokenVerifier } from './token/token-verifier';
@@ -47,6 +48,12 @@ function securityProviders(): Provider[] {
             timeoutMs: 5000,
           }),
           revocations,
+          retiredIssuerKeys({
+            jwksUri: options.retiredJwksUri,
+            cooldownMs: options.jwksCooldownMs,
+            maxAgeMs: 10 * 60_000,
+            timeoutMs: 5000,
+          }),
         ),
     },
     {

@@ -22,6 +22,11 @@ export interface SecurityModuleOptions {
   policies?: Policy[];
   /** Default `${issuer}/.well-known/jwks.json`. */
   jwksUri?: string;
+  /**
+   * Keys the issuer has retired, for NATS messages stored before a rotation. Default
+   * `${issuer}/.well-known/retired-jwks.json`.
+   */
+  retiredJwksUri?: string;
   /** Default `${issuer}/oauth/token`. */
   tokenEndpoint?: string;
   /** Accepted algorithms, a subset of ES256, RS256, EdDSA. Default all three. */
@@ -105,6 +110,10 @@ export function resolveSecurityOptions(options: SecurityModuleOptions): Resolved
     client: options.client,
     policies,
     jwksUri: httpUrl('jwksUri', options.jwksUri ?? `${issuer}/.well-known/jwks.json`),
+    retiredJwksUri: httpUrl(
+      'retiredJwksUri',
+      options.retiredJwksUri ?? `${issuer}/.well-known/retired-jwks.json`,
+    ),
     tokenEndpoint: httpUrl('tokenEndpoint', options.tokenEndpoint ?? `${issuer}/oauth/token`),
     algorithms,
     clockToleranceSeconds: integer(

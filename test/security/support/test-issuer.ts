@@ -35,6 +35,13 @@ export interface SignOptions {
   key?: CryptoKey;
 }
 
+export interface RetiredTestKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  jwk: JWK;
+}
+
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** A stand-in for apps/auth: keys, JWKS, signed access tokens and a tiny token endpoint. */
@@ -46,6 +53,8 @@ export class TestIssuer {
   tokenEndpointDelayMs = 0;
   /** Claims overriding the next client-credentials tokens, one entry per token (e.g. a wrong aud). */
   nextServiceTokenOverrides: Record<string, unknown>[] = [];
+  /** Keys served at `/.well-known/retired-jwks.json`, each with its signing period (iat, exp). */
+  readonly retiredKeys: RetiredTestKey[] = [];
   private server: Server | null = null;
   url = 'http://issuer.test';
 
@@ -66,6 +75,16 @@ export class TestIssuer {
 
   jwks(): JSONWebKeySet {
     return { keys: [...this.keys.values()].map((key) => key.publicJwk) };
+  }
+
+  /** A new ES256 key that signed from `activatedAt` to `retiredAt` (seconds), listed only as retired. */
+  async addRetiredKey(activatedAt: number, retiredAt: number): Promise<RetiredTestKey> {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = `retired-${randomUUID().slice(0, 8)}`;
+    const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+    const key = { kid, privateKey, publicKey, jwk: { ...jwk, iat: activatedAt, exp: retiredAt } };
+    this.retiredKeys.push(key);
+    return key;
   }
 
   localKeys(): JWTVerifyGetKey {
@@ -156,6 +175,9 @@ export class TestIssuer {
     if (req.method === 'GET' && req.url === '/.well-known/jwks.json') {
       this.jwksRequests += 1;
       return send(200, this.jwks());
+    }
+    if (req.method === 'GET' && req.url === '/.well-known/retired-jwks.json') {
+      return send(200, { keys: this.retiredKeys.map((key) => key.jwk) });
     }
     if (req.method === 'POST' && req.url === '/oauth/token') {
       let body = '';

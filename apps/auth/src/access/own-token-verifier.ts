@@ -17,6 +17,7 @@ const CACHE_SIZE = 10_000;
  * Only the key source differs: auth reads the published keys (current, next, previous) from its
  * own key store instead of fetching its own JWKS over HTTP; an unknown kid re-reads the table at
  * most once a second (SigningKeyStore.publicKey), as the remote JWKS refetch cooldown does.
+ * Retired keys (for NATS messages stored before a rotation) come from the same store.
  *
  * Revocation: auth's tables are the source of truth and the guards check them after verifying,
  * so the verifier's broadcast-fed list stays empty here.
@@ -36,5 +37,6 @@ export function ownTokenVerifier(keys: SigningKeyStore, config: AuthConfig): Tok
     },
     keyForKid,
     new RevocationList(),
+    async (header) => (header.kid ? keys.retiredKey(header.kid) : undefined),
   );
 }

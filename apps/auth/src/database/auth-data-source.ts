@@ -3,6 +3,7 @@ import { Identity } from '../identities/identity.entity';
 import { Initial1764057600000 } from './migrations/1764057600000-initial';
 import { TokensClientsKeys1764144000000 } from './migrations/1764144000000-tokens-clients-keys';
 import { IdentityVersion1764835200000 } from './migrations/1764835200000-identity-version';
+import { RetiredSigningKeys1764950400000 } from './migrations/1764950400000-retired-signing-keys';
 
 /** Entities and migrations of the auth database, listed explicitly (no globs: they break in dist/). */
 export const AUTH_ENTITIES = [Identity];
@@ -10,6 +11,7 @@ export const AUTH_MIGRATIONS = [
   Initial1764057600000,
   TokensClientsKeys1764144000000,
   IdentityVersion1764835200000,
+  RetiredSigningKeys1764950400000,
 ];
 
 const HOUR = 60 * 60;

@@ -16,4 +16,17 @@ export class JwksHttpController {
   jwks() {
     return this.keys.publishedKeys();
   }
+
+  /**
+   * Keys that no longer sign, each with its signing period (`iat`, `exp`), kept while a NATS
+   * message stored in that period can still be in its stream. Verifiers consult it only for
+   * such messages (`@app/security`); it is not a JWKS for live requests.
+   */
+  @Public()
+  @Get('retired-jwks.json')
+  @Header('Cache-Control', 'no-store')
+  @Header('Content-Type', 'application/jwk-set+json')
+  retiredJwks() {
+    return this.keys.retiredKeys();
+  }
 }

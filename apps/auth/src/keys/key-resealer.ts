@@ -36,7 +36,7 @@ export class KeyResealer implements OnApplicationBootstrap {
   async resealAll(): Promise<ResealCounts> {
     const counts: ResealCounts = { signingKeys: 0, totpSecrets: 0, unreadable: 0 };
     const keys: { kid: string; private_key: string }[] = await this.dataSource.query(
-      'SELECT kid, private_key FROM signing_keys',
+      'SELECT kid, private_key FROM signing_keys WHERE private_key IS NOT NULL',
     );
     for (const { kid, private_key: sealed } of keys) {
       const resealed = this.reseal(sealed, kid, { kid }, counts);

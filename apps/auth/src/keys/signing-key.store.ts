@@ -1,8 +1,9 @@
+import { STREAM_MAX_AGE_MS } from '@app/platform';
 import {
-  SERVICE_ACCESS_TOKEN_TTL_SECONDS,
-  USER_ACCESS_TOKEN_TTL_SECONDS,
   CLOCK_TOLERANCE_SECONDS,
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
   type AllowedAlgorithm,
+  type RetiredKey,
 } from '@app/security';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
@@ -18,7 +19,8 @@ interface KeyRow {
   kid: string;
   alg: AllowedAlgorithm;
   public_jwk: PublicJwk;
-  private_key: string;
+  /** NULL once the key is retired. */
+  private_key: string | null;
   created_at: Date;
   activated_at: Date | null;
   retired_at: Date | null;
@@ -36,14 +38,21 @@ export class KeyRotationRefused extends Error {
   readonly code = 'ERR_KEY_ROTATION_REFUSED';
 }
 
+/** A retired key as the retired key set lists it: its signing period as `iat` and `exp`. */
+export type RetiredJwk = PublicJwk & { iat: number; exp: number };
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
 /** Serialises rotations of every replica (pg_advisory_xact_lock key). */
 const ROTATION_LOCK = 0x61757468;
 
 /**
  * Signing keys in PostgreSQL, private halves encrypted (AES-256-GCM). Life of a key:
- * `next` (published, not signing) → `current` (signing) → `previous` (published until every
- * token it signed has expired) → deleted. Each replica re-reads the table every few seconds, so
- * a rotation made by one replica reaches the others without a restart.
+ * `next` (published, not signing) → `current` (signing) → `previous` (its private half deleted;
+ * in the JWKS until every token it signed has expired) → retired (only in the retired key set,
+ * with its signing period, until every NATS message stored while its tokens were valid has left
+ * its stream) → deleted. Each replica re-reads the table every few seconds, so a rotation made
+ * by one replica reaches the others without a restart.
  */
 @Injectable()
 export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
@@ -51,6 +60,8 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
   private active: ActiveSigningKey | null = null;
   private publicKeys = new Map<string, KeyObject>();
   private jwks: PublicJwk[] = [];
+  private retired = new Map<string, RetiredKey>();
+  private retiredJwks: RetiredJwk[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastReload = 0;
   constructor(
@@ -66,8 +77,20 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
    * tolerance, and the reload interval during which another replica may still sign with it.
    */
   get retentionMs(): number {
-    const longest = Math.max(USER_ACCESS_TOKEN_TTL_SECONDS, SERVICE_ACCESS_TOKEN_TTL_SECONDS);
-    return (longest + CLOCK_TOLERANCE_SECONDS + 2 * this.config.KEY_RELOAD_INTERVAL_SECONDS) * 1000;
+    return (
+      (MAX_ACCESS_TOKEN_TTL_SECONDS +
+        CLOCK_TOLERANCE_SECONDS +
+        2 * this.config.KEY_RELOAD_INTERVAL_SECONDS) *
+      1000
+    );
+  }
+
+  /**
+   * How long a retired key stays in the retired key set: a message stored while a token it
+   * signed was valid (up to `retentionMs` after retirement) stays in its stream this long.
+   */
+  get retiredRetentionMs(): number {
+    return this.retentionMs + STREAM_MAX_AGE_MS;
   }
 
   async onModuleInit(): Promise<void> {
@@ -107,24 +130,56 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
     return this.publicKeys.get(kid);
   }
 
+  /** A retired key by `kid`, for messages stored before it retired; re-reads as `publicKey` does. */
+  async retiredKey(kid: string): Promise<RetiredKey | undefined> {
+    const known = this.retired.get(kid);
+    if (known || this.clock.now() - this.lastReload < 1000) return known;
+    await this.reload();
+    return this.retired.get(kid);
+  }
+
   /** RFC 7517 key set: next, current and previous public keys, never a private member. */
   publishedKeys(): { keys: PublicJwk[] } {
     return { keys: this.jwks };
   }
 
+  /**
+   * Every retired key still kept, with its signing period (`iat`: it started signing, `exp`: it
+   * stopped; the members OpenID Federation's historical keys use). Verifiers consult it only for
+   * NATS messages, and only for tokens issued within that period.
+   */
+  retiredKeys(): { keys: RetiredJwk[] } {
+    return { keys: this.retiredJwks };
+  }
+
   async reload(): Promise<void> {
-    const cutoff = new Date(this.clock.now() - this.retentionMs);
+    const now = this.clock.now();
     const rows: KeyRow[] = await this.dataSource.query(
       `SELECT * FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1
         ORDER BY created_at DESC`,
-      [cutoff],
+      [new Date(now - this.retiredRetentionMs)],
     );
+    const published = rows.filter(
+      (row) => !row.retired_at || row.retired_at.getTime() > now - this.retentionMs,
+    );
+    // Key objects are made once per kid, not on every reload (a week of retired keys).
+    const keyObject = (row: KeyRow) =>
+      this.publicKeys.get(row.kid) ??
+      (this.retired.get(row.kid)?.key as KeyObject | undefined) ??
+      createPublicKey({ key: row.public_jwk as never, format: 'jwk' });
     const publicKeys = new Map<string, KeyObject>();
+    for (const row of published) publicKeys.set(row.kid, keyObject(row));
+    const retired = new Map<string, RetiredKey>();
+    const retiredJwks: RetiredJwk[] = [];
     for (const row of rows) {
-      publicKeys.set(row.kid, createPublicKey({ key: row.public_jwk as never, format: 'jwk' }));
+      if (!row.retired_at || !row.activated_at) continue;
+      const period = { iat: seconds(row.activated_at), exp: seconds(row.retired_at) };
+      retired.set(row.kid, { key: keyObject(row), activatedAt: period.iat, retiredAt: period.exp });
+      retiredJwks.push({ ...row.public_jwk, ...period });
     }
     const signing = rows.find((row) => row.activated_at && !row.retired_at);
     if (signing && signing.kid !== this.active?.kid) {
+      if (!signing.private_key) throw new Error(`signing key ${signing.kid} has no private half`);
       this.active = {
         kid: signing.kid,
         alg: signing.alg,
@@ -133,14 +188,17 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
       };
     }
     this.publicKeys = publicKeys;
-    this.jwks = rows.map((row) => row.public_jwk);
-    this.lastReload = this.clock.now();
+    this.jwks = published.map((row) => row.public_jwk);
+    this.retired = retired;
+    this.retiredJwks = retiredJwks;
+    this.lastReload = now;
   }
 
   /**
-   * `next` starts signing, `current` becomes `previous`, a new `next` is published, and keys
-   * whose tokens have all expired are deleted. `onlyIfOlderThanMs` makes the scheduled rotation
-   * of several replicas rotate once.
+   * `next` starts signing, `current` becomes `previous` and loses its private half, a new `next`
+   * is published, and keys no stored message can need are deleted. `onlyIfOlderThanMs` makes the
+   * scheduled rotation of several replicas rotate once. (A replica keeps signing with the key
+   * it holds in memory until its next reload, which `retentionMs` allows for.)
    */
   async rotate(reason: 'manual' | 'scheduled', onlyIfOlderThanMs?: number): Promise<boolean> {
     const rotated = await this.dataSource.transaction(async (manager) => {
@@ -164,10 +222,10 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
         );
       }
       if (current) {
-        await manager.query('UPDATE signing_keys SET retired_at = $2 WHERE kid = $1', [
-          current.kid,
-          now,
-        ]);
+        await manager.query(
+          'UPDATE signing_keys SET retired_at = $2, private_key = NULL WHERE kid = $1',
+          [current.kid, now],
+        );
       }
       await manager.query('UPDATE signing_keys SET activated_at = $2 WHERE kid = $1', [
         next.kid,
@@ -175,7 +233,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
       ]);
       await this.insertKey(manager, now, null);
       await manager.query('DELETE FROM signing_keys WHERE retired_at < $1', [
-        new Date(now.getTime() - this.retentionMs),
+        new Date(now.getTime() - this.retiredRetentionMs),
       ]);
       this.audit.record('key_rotation', 'success', {
         reason,

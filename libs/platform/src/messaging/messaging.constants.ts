@@ -20,6 +20,13 @@ export const SUBJECTS = {
 /** How long JetStream remembers a Nats-Msg-Id to drop duplicates (a relay retry after a crash). */
 export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
+/**
+ * How long a stream keeps a message (JetStream `max_age`): a consumer that was down for less
+ * can still process everything published meanwhile. auth keeps the public keys it retires
+ * listed for longer than this, so every stored message's token still verifies.
+ */
+export const STREAM_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Injection tokens. */
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export const MESSAGE_HEADERS_PROVIDER = Symbol('MESSAGE_HEADERS_PROVIDER');

@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { nanos, RetentionPolicy, StorageType, type JetStreamManager } from 'nats';
-import { DUPLICATE_WINDOW_MS, MESSAGING_OPTIONS, STREAMS } from './messaging.constants';
+import {
+  DUPLICATE_WINDOW_MS,
+  MESSAGING_OPTIONS,
+  STREAM_MAX_AGE_MS,
+  STREAMS,
+} from './messaging.constants';
 import type { MessagingOptions } from './messaging.options';
 import { NatsConnectionService } from './nats-connection.service';
 
@@ -45,7 +50,7 @@ export async function ensureStream(
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-    max_age: nanos(7 * 24 * 60 * 60 * 1000),
+    max_age: nanos(STREAM_MAX_AGE_MS),
   };
   try {
     const info = await manager.streams.info(name);

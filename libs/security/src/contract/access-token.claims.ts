@@ -13,6 +13,11 @@ export type AllowedAlgorithm = (typeof ALLOWED_ALGORITHMS)[number];
 /** Lifetimes (seconds). */
 export const USER_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const SERVICE_ACCESS_TOKEN_TTL_SECONDS = 5 * 60;
+/** The longest lifetime (exp - iat) any access token of this issuer has. */
+export const MAX_ACCESS_TOKEN_TTL_SECONDS = Math.max(
+  USER_ACCESS_TOKEN_TTL_SECONDS,
+  SERVICE_ACCESS_TOKEN_TTL_SECONDS,
+);
 /** Verifier clock tolerance (seconds); SPEC §3 caps it at 30. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 

@@ -4,7 +4,12 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { RpcException } from '@nestjs/microservices';
 import { headers as natsHeaders, type JsMsg } from 'nats';
-import { at, T0, TestIssuer } from '../../../../test/security/support/test-issuer';
+import {
+  at,
+  T0,
+  TestIssuer,
+  type RetiredTestKey,
+} from '../../../../test/security/support/test-issuer';
 import { AbilityFactory, type AppAbility } from '../casl/policy';
 import { ALLOWED_ALGORITHMS } from '../contract/access-token.claims';
 import { CheckPolicies } from '../decorators/check-policies.decorator';
@@ -17,6 +22,8 @@ import { SecurityGuard } from './security.guard';
 
 let issuer: TestIssuer;
 let guard: SecurityGuard;
+/** Retired a minute ago: its last tokens are still valid now, but only the retired set lists it. */
+let retired: RetiredTestKey;
 class Handlers {
   handle() {}
 }
@@ -57,6 +64,7 @@ async function rpcCode(decide: () => boolean | Promise<boolean>): Promise<number
 
 beforeAll(async () => {
   issuer = await TestIssuer.create();
+  retired = await issuer.addRetiredKey(T0 - 3600, T0 - 60);
   const options = resolveSecurityOptions({
     issuer: issuer.url,
     audience: 'users',
@@ -71,6 +79,10 @@ beforeAll(async () => {
     },
     issuer.localKeys(),
     new RevocationList(() => T0),
+    async (header) =>
+      header.kid === retired.kid
+        ? { key: retired.publicKey, activatedAt: T0 - 3600, retiredAt: T0 - 60 }
+        : undefined,
   );
   guard = new SecurityGuard(new Reflector(), verifier, new AbilityFactory([]), options, {
     authenticate: () => {
@@ -91,6 +103,23 @@ describe('SecurityGuard in NATS context', () => {
         guard.canActivate(natsContext('auth.identity.registered', token, at(-7200))),
       ),
     ).toBe('allowed');
+  });
+
+  it('accepts a message whose token a key signed that the issuer has retired since; gRPC does not', async () => {
+    const token = await issuer.sign(
+      issuer.serviceClaims('auth', ['events', 'users'] as never, 'events:publish', {
+        iat: T0 - 120,
+        exp: T0 + 180,
+      }),
+      { kid: retired.kid, key: retired.privateKey },
+    );
+    expect(
+      await rpcCode(() =>
+        guard.canActivate(natsContext('auth.identity.registered', token, at(-100))),
+      ),
+    ).toBe('allowed');
+    // The same token on a live call: a retired key verifies nothing there.
+    expect(await rpcCode(() => guard.canActivate(grpcContext([`Bearer ${token}`])))).toBe(16);
   });
 
   it('refuses a token that was already expired when the message was stored', async () => {

@@ -190,6 +190,7 @@ export class SecurityGuard implements CanActivate {
     const { principal } = await this.verifier.verify(token, {
       audience: EVENTS_AUDIENCE,
       currentDate: message.getStoredAt(),
+      allowRetiredKeys: true,
     });
     if (principal.kind !== 'service') {
       throw new SecurityError('PUBLISHER_NOT_ALLOWED', 'events are published by services only');

@@ -1,16 +1,30 @@
 import { createHmac } from 'node:crypto';
-import { exportSPKI, generateKeyPair, exportJWK, type JWTVerifyGetKey } from 'jose';
+import {
+  exportSPKI,
+  generateKeyPair,
+  exportJWK,
+  type CryptoKey,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { ALLOWED_ALGORITHMS } from '../contract/access-token.claims';
 import { SecurityError, type SecurityErrorCode } from '../security.error';
 import { RevocationList } from './revocation-list';
 import { TokenVerifier } from './token-verifier';
 import { issuerKeys } from './issuer-keys';
+import { retiredIssuerKeys } from './retired-keys';
 import { at, T0, TestIssuer } from '../../../../test/security/support/test-issuer';
 
 let issuer: TestIssuer;
 let keyLookups: number;
 
-function verifierFor(options: { keys?: JWTVerifyGetKey; revocations?: RevocationList } = {}) {
+function verifierFor(
+  options: {
+    keys?: JWTVerifyGetKey;
+    revocations?: RevocationList;
+    retiredKeys?: ReturnType<typeof retiredIssuerKeys>;
+  } = {},
+) {
   const local = options.keys ?? issuer.localKeys();
   const counting: JWTVerifyGetKey = (header, token) => {
     keyLookups += 1;
@@ -25,6 +39,7 @@ function verifierFor(options: { keys?: JWTVerifyGetKey; revocations?: Revocation
     },
     counting,
     options.revocations ?? new RevocationList(() => T0),
+    options.retiredKeys,
   );
 }
 
@@ -524,6 +539,170 @@ describe('TokenVerifier', () => {
         }),
       );
       expect(error.code).toBe('JWKS_UNAVAILABLE');
+    });
+  });
+
+  describe('retired keys (a NATS message stored before a rotation)', () => {
+    // A key that signed from 3 h ago until 1 h ago, listed only in the retired key set.
+    const SIGNED_FROM = T0 - 3 * 3600;
+    const RETIRED_AT = T0 - 3600;
+    let retired: { kid: string; privateKey: CryptoKey; jwk: JWK };
+    let retiredFetches: number;
+
+    beforeAll(async () => {
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const kid = 'es256-retired';
+      retired = { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256' } };
+    });
+    beforeEach(() => {
+      retiredFetches = 0;
+    });
+
+    /** The retired set as auth serves it: each key with its signing period as iat and exp. */
+    function retiredSet(period: Record<string, unknown> = { iat: SIGNED_FROM, exp: RETIRED_AT }) {
+      return retiredIssuerKeys({
+        jwksUri: 'https://issuer.test/.well-known/retired-jwks.json',
+        cooldownMs: 1000,
+        maxAgeMs: 600_000,
+        timeoutMs: 1000,
+        fetch: (async () => {
+          retiredFetches += 1;
+          return new Response(JSON.stringify({ keys: [{ ...retired.jwk, ...period }] }), {
+            headers: { 'content-type': 'application/json' },
+          });
+        }) as unknown as typeof fetch,
+      });
+    }
+
+    /** An events token the retired key signed at `iat`, and the message's stored time. */
+    async function eventToken(iat: number, lifetime = 300) {
+      const token = await issuer.sign(
+        issuer.serviceClaims('orders', 'events', 'events:publish', { iat, exp: iat + lifetime }),
+        { kid: retired.kid, key: retired.privateKey },
+      );
+      return { token, storedAt: new Date((iat + 10) * 1000) };
+    }
+
+    const verifyStored = (
+      verifier: TokenVerifier,
+      { token, storedAt }: { token: string; storedAt: Date },
+    ) =>
+      verifier.verify(token, {
+        audience: 'events',
+        currentDate: storedAt,
+        allowRetiredKeys: true,
+      });
+
+    it('verifies a message whose token the key signed while it was signing', async () => {
+      const stored = await eventToken(RETIRED_AT - 60);
+      const { principal } = await verifyStored(verifierFor({ retiredKeys: retiredSet() }), stored);
+      expect(principal).toMatchObject({ kind: 'service', clientId: 'orders' });
+      expect(retiredFetches).toBe(1);
+    });
+
+    it('is never consulted for a live request (no allowRetiredKeys)', async () => {
+      const { token, storedAt } = await eventToken(RETIRED_AT - 60);
+      const error = await rejection(
+        verifierFor({ retiredKeys: retiredSet() }).verify(token, {
+          audience: 'events',
+          currentDate: storedAt,
+        }),
+      );
+      expect(error.code).toBe('TOKEN_KEY_NOT_FOUND');
+      expect(retiredFetches).toBe(0);
+    });
+
+    it('does not cache a token only a retired key verifies, even one still valid now', async () => {
+      // Retired a minute ago: its last tokens are still valid, and a cache entry would let a
+      // live request (no allowRetiredKeys) be answered from the stored message's decision.
+      const verifier = verifierFor({ retiredKeys: retiredSet({ iat: T0 - 3600, exp: T0 - 60 }) });
+      const stored = await eventToken(T0 - 120);
+      await verifyStored(verifier, stored);
+      expect(verifier.cacheSize).toBe(0);
+      const error = await rejection(
+        verifier.verify(stored.token, { audience: 'events', currentDate: at(0) }),
+      );
+      expect(error.code).toBe('TOKEN_KEY_NOT_FOUND');
+    });
+
+    it.each([
+      ['after the key was retired (a leaked retired key)', RETIRED_AT + 31],
+      ['before the key started signing', SIGNED_FROM - 31],
+    ])('rejects a token issued %s', async (_case, iat) => {
+      const error = await rejection(
+        verifyStored(verifierFor({ retiredKeys: retiredSet() }), await eventToken(iat)),
+      );
+      expect(error.code).toBe('TOKEN_KEY_NOT_FOUND');
+    });
+
+    it('accepts iat within the clock tolerance of the signing period', async () => {
+      const verifier = verifierFor({ retiredKeys: retiredSet() });
+      await expect(
+        verifyStored(verifier, await eventToken(RETIRED_AT + 29)),
+      ).resolves.toBeDefined();
+      await expect(
+        verifyStored(verifier, await eventToken(SIGNED_FROM - 29)),
+      ).resolves.toBeDefined();
+    });
+
+    it('rejects a token living longer than any token of the issuer (back-dated by a leaked key)', async () => {
+      const error = await rejection(
+        verifyStored(
+          verifierFor({ retiredKeys: retiredSet() }),
+          await eventToken(RETIRED_AT, 7200),
+        ),
+      );
+      expect(error.code).toBe('TOKEN_CLAIM_INVALID');
+    });
+
+    it('rejects a token stored after it expired', async () => {
+      const { token } = await eventToken(RETIRED_AT - 600);
+      const error = await rejection(
+        verifyStored(verifierFor({ retiredKeys: retiredSet() }), {
+          token,
+          storedAt: new Date((RETIRED_AT - 600 + 300 + 31) * 1000),
+        }),
+      );
+      expect(error.code).toBe('TOKEN_EXPIRED');
+    });
+
+    it.each([
+      ['without a signing period', {}],
+      ['with exp before iat', { iat: RETIRED_AT, exp: SIGNED_FROM }],
+      [
+        'with a signing period given as text',
+        { iat: String(SIGNED_FROM), exp: String(RETIRED_AT) },
+      ],
+    ])('lets a retired key listed %s verify nothing', async (_case, period) => {
+      const error = await rejection(
+        verifyStored(
+          verifierFor({ retiredKeys: retiredSet(period) }),
+          await eventToken(RETIRED_AT - 60),
+        ),
+      );
+      expect(error.code).toBe('TOKEN_KEY_NOT_FOUND');
+    });
+
+    it('rejects a token another key signed under a retired kid', async () => {
+      const token = await issuer.sign(
+        issuer.serviceClaims('orders', 'events', 'events:publish', {
+          iat: RETIRED_AT - 60,
+          exp: RETIRED_AT + 240,
+        }),
+        { kid: retired.kid },
+      );
+      const error = await rejection(
+        verifyStored(verifierFor({ retiredKeys: retiredSet() }), {
+          token,
+          storedAt: new Date((RETIRED_AT - 50) * 1000),
+        }),
+      );
+      expect(error.code).toBe('TOKEN_SIGNATURE_INVALID');
+    });
+
+    it('without a retired key set, a retired key verifies nothing', async () => {
+      const error = await rejection(verifyStored(verifierFor(), await eventToken(RETIRED_AT - 60)));
+      expect(error.code).toBe('TOKEN_KEY_NOT_FOUND');
     });
   });
 });

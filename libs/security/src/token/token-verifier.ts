@@ -1,8 +1,13 @@
-import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { AccessTokenClaims, AllowedAlgorithm } from '../contract/access-token.claims';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
+  type AccessTokenClaims,
+  type AllowedAlgorithm,
+} from '../contract/access-token.claims';
 import { SecurityError } from '../security.error';
 import { principalFromClaims, validateClaims } from './claims.validator';
 import type { Principal } from './principal';
+import type { RetiredKey, RetiredKeyLookup } from './retired-keys';
 import type { RevocationList } from './revocation-list';
 import { checkTokenHeader } from './token-header';
 import { VerificationCache, type VerifiedToken } from './verification-cache';
@@ -21,6 +26,12 @@ export interface VerifyOptions {
   audience: string;
   /** The instant the token must be valid at. Default now; for NATS, when the broker stored the message. */
   currentDate?: Date;
+  /**
+   * For a stored message (NATS) only: a token whose key the issuer has retired since still
+   * verifies, if it was issued while that key was signing (see `verifyWithRetiredKey`). A live
+   * request (HTTP, gRPC) never sets it: for those, a key leaves with the live JWKS.
+   */
+  allowRetiredKeys?: boolean;
 }
 
 const raw = new WeakMap<Principal, string>();
@@ -85,6 +96,8 @@ export class TokenVerifier {
     private readonly config: TokenVerifierConfig,
     private readonly keys: JWTVerifyGetKey,
     private readonly revocations: RevocationList,
+    /** The issuer's retired keys, for `allowRetiredKeys`; none means a retired key verifies nothing. */
+    private readonly retiredKeys?: RetiredKeyLookup,
   ) {
     this.cache = new VerificationCache(config.cacheSize);
   }
@@ -93,8 +106,14 @@ export class TokenVerifier {
     const cached = this.verifyCached(token, options);
     if (cached) return cached;
     const currentDate = options.currentDate ?? new Date();
-    const verified = await this.verifyCold(token, currentDate);
-    this.cache.set(token, verified, this.config.clockToleranceSeconds);
+    const { verified, withRetiredKey } = await this.verifyCold(
+      token,
+      currentDate,
+      options.allowRetiredKeys === true,
+    );
+    // A token only a retired key verifies serves stored messages alone: it is not cached, so
+    // no later call can be answered from a decision that needed allowRetiredKeys.
+    if (!withRetiredKey) this.cache.set(token, verified, this.config.clockToleranceSeconds);
     return this.checkUse(verified, options, currentDate);
   }
 
@@ -128,25 +147,75 @@ export class TokenVerifier {
     return this.cache.size;
   }
 
-  private async verifyCold(token: string, currentDate: Date): Promise<VerifiedToken> {
+  private async verifyCold(
+    token: string,
+    currentDate: Date,
+    allowRetiredKeys: boolean,
+  ): Promise<{ verified: VerifiedToken; withRetiredKey: boolean }> {
     checkTokenHeader(token, this.config.algorithms);
-    let payload;
+    let payload: JWTPayload;
+    let withRetiredKey = false;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
-        issuer: this.config.issuer,
-        algorithms: [...this.config.algorithms],
-        typ: 'at+jwt',
-        currentDate,
-        clockTolerance: this.config.clockToleranceSeconds,
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
-      }));
+      ({ payload } = await jwtVerify(token, this.keys, this.joseOptions(currentDate)));
     } catch (error) {
-      throw fromJoseError(error);
+      const retiredKeys = allowRetiredKeys ? this.retiredKeys : undefined;
+      if (!retiredKeys || !(error instanceof errors.JWKSNoMatchingKey)) throw fromJoseError(error);
+      payload = await this.verifyWithRetiredKey(token, currentDate, retiredKeys);
+      withRetiredKey = true;
     }
     const claims = validateClaims(payload);
     const principal = principalFromClaims(claims);
     raw.set(principal, token);
-    return { claims, principal };
+    return { verified: { claims, principal }, withRetiredKey };
+  }
+
+  private joseOptions(currentDate: Date) {
+    return {
+      issuer: this.config.issuer,
+      algorithms: [...this.config.algorithms],
+      typ: 'at+jwt',
+      currentDate,
+      clockTolerance: this.config.clockToleranceSeconds,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
+    };
+  }
+
+  /**
+   * A token whose kid the live JWKS no longer lists, verified with the issuer's retired key of
+   * that kid. The key vouches only for tokens issued while it was signing, and no token of this
+   * issuer lives longer than MAX_ACCESS_TOKEN_TTL_SECONDS: so even a retired private key that
+   * leaked later cannot sign a token valid after `retiredAt` + that lifetime + the tolerance,
+   * and the broker, not the publisher, sets the stored time it is checked at.
+   */
+  private async verifyWithRetiredKey(
+    token: string,
+    currentDate: Date,
+    retiredKeys: RetiredKeyLookup,
+  ): Promise<JWTPayload> {
+    let retired: RetiredKey | undefined;
+    const retiredKey: JWTVerifyGetKey = async (header) => {
+      retired = await retiredKeys(header);
+      if (!retired) throw new errors.JWKSNoMatchingKey();
+      return retired.key;
+    };
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, retiredKey, this.joseOptions(currentDate)));
+    } catch (error) {
+      throw fromJoseError(error);
+    }
+    const { iat, exp } = validateClaims(payload);
+    const leeway = this.config.clockToleranceSeconds;
+    if (iat < retired!.activatedAt - leeway || iat > retired!.retiredAt + leeway) {
+      throw new SecurityError(
+        'TOKEN_KEY_NOT_FOUND',
+        'the token was not issued while its key was signing',
+      );
+    }
+    if (exp - iat > MAX_ACCESS_TOKEN_TTL_SECONDS) {
+      throw new SecurityError('TOKEN_CLAIM_INVALID', 'claim exp is beyond the longest lifetime');
+    }
+    return payload;
   }
 
   /** exp and nbf (RFC 7519 §4.1.4-5) and a sane iat, each with the configured leeway. */

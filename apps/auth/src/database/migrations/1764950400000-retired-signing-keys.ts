@@ -1,0 +1,22 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * A retired signing key keeps its public half (listed in the retired key set, so NATS messages
+ * stored before the rotation still verify) and loses its private half at retirement: nothing
+ * signs with it again, and a database copy could only be stolen.
+ */
+export class RetiredSigningKeys1764950400000 implements MigrationInterface {
+  name = 'RetiredSigningKeys1764950400000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE signing_keys ALTER COLUMN private_key DROP NOT NULL');
+    await queryRunner.query(
+      'UPDATE signing_keys SET private_key = NULL WHERE retired_at IS NOT NULL',
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DELETE FROM signing_keys WHERE private_key IS NULL');
+    await queryRunner.query('ALTER TABLE signing_keys ALTER COLUMN private_key SET NOT NULL');
+  }
+}
