@@ -51,6 +51,8 @@ export { OutboxRelayService } from './messaging/outbox-relay.service';
 export { OutboxService } from './messaging/outbox.service';
 export { ensureStream, StreamsService } from './messaging/streams.service';
 export { MetricsService } from './metrics/metrics.service';
+export { decodeKeysetCursor, encodeKeysetCursor } from './pagination/keyset-cursor';
+export type { KeysetCursorOptions, KeysetPosition } from './pagination/keyset-cursor';
 export { PlatformModule } from './platform.module';
 export type { PlatformOptions } from './platform.module';
 export { MemoryRateLimitStore } from './rate-limit/memory-rate-limit.store';

@@ -1,4 +1,11 @@
-import { ApiError, InboxService, OutboxService, SUBJECTS } from '@app/platform';
+import {
+  ApiError,
+  decodeKeysetCursor,
+  encodeKeysetCursor,
+  InboxService,
+  OutboxService,
+  SUBJECTS,
+} from '@app/platform';
 import {
   accessibleBy,
   accessTokenOf,
@@ -21,7 +28,6 @@ import { IdempotencyKey } from './idempotency-key.entity';
 import { OrderItem } from './order-item.entity';
 import { ORDER_STATUSES, OPEN_STATUSES, type OrderStatus } from './order-status';
 import { Order } from './order.entity';
-import { decodeCursor, encodeCursor } from './order-cursor';
 
 /** Admin-and-owner state changes: the action the policy checks and the state it leads to. */
 const TRANSITIONS = {
@@ -145,8 +151,8 @@ export class OrdersService {
     );
     const qb = this.dataSource.getRepository(Order).createQueryBuilder('o');
     if (cursor) {
-      const after = decodeCursor(cursor);
-      qb.where('(o.created_at, o.id) < (:createdAt, :id)', after);
+      const after = decodeKeysetCursor(cursor);
+      qb.where('(o.created_at, o.id) < (:at, :id)', after);
     }
     const rows = await accessibleBy(qb, ability, 'read', 'Order')
       .orderBy('o.created_at', 'DESC')
@@ -158,7 +164,10 @@ export class OrdersService {
     const last = page.at(-1);
     return {
       items: page.map(toView),
-      nextCursor: rows.length > pageSize && last ? encodeCursor(last) : null,
+      nextCursor:
+        rows.length > pageSize && last
+          ? encodeKeysetCursor({ at: last.createdAt, id: last.id })
+          : null,
     };
   }
 

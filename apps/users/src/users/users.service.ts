@@ -1,4 +1,11 @@
-import { ApiError, InboxService, OutboxService, SUBJECTS } from '@app/platform';
+import {
+  ApiError,
+  decodeKeysetCursor,
+  encodeKeysetCursor,
+  InboxService,
+  OutboxService,
+  SUBJECTS,
+} from '@app/platform';
 import { accessibleBy, type AppAbility } from '@app/security';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -6,7 +13,6 @@ import { DataSource, Repository } from 'typeorm';
 import type { IdentityRegisteredEvent } from './dto/identity-registered.event';
 import type { IdentityUpdatedEvent } from './dto/identity-updated.event';
 import type { UpdateProfileDto } from './dto/update-profile.dto';
-import { decodeCursor, encodeCursor } from './profile-cursor';
 import { UserProfile } from './user-profile.entity';
 
 /** Where an identity event came from: its message id, subject and broker storage time. */
@@ -103,9 +109,10 @@ export class UsersService {
   async list(ability: AppAbility, limit: number, cursor?: string): Promise<ProfilePage> {
     const qb = this.profiles.createQueryBuilder('profile');
     if (cursor) {
-      const after = decodeCursor(cursor);
+      // The 400 message GET /users has always given; clients may match on it, so it stays.
+      const after = decodeKeysetCursor(cursor, { message: 'cursor is invalid' });
       qb.where('(profile.created_at, profile.id) > (:afterCreatedAt, :afterId)', {
-        afterCreatedAt: after.createdAt,
+        afterCreatedAt: after.at,
         afterId: after.id,
       });
     }
@@ -118,7 +125,10 @@ export class UsersService {
     const last = items.at(-1);
     return {
       items,
-      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+      nextCursor:
+        rows.length > limit && last
+          ? encodeKeysetCursor({ at: last.createdAt, id: last.id })
+          : null,
     };
   }
 
