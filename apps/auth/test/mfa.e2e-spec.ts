@@ -1,3 +1,4 @@
+import { eventually } from '../../../test/support/eventually';
 import { KeyEncryption } from '../src/keys/key-encryption';
 import { newTotpSecret, totpCode } from '../src/mfa/totp';
 import {
@@ -204,6 +205,26 @@ describe('TOTP enrolment', () => {
     expect(await totpColumns(user.id)).toEqual({ totp_secret: null, totp_pending_secret: null });
   });
 
+  it('accepts setup with a token whose login is exactly 5 minutes old, not a millisecond more', async () => {
+    // auth's clock is frozen on a whole second, so the login's auth_time is exactly that second
+    // and the age the guard sees is exactly what the test moves the clock by.
+    const loggedInAt = Math.floor(auth.clock.now() / 1000) * 1000;
+    const now = jest.spyOn(auth.clock, 'now').mockReturnValue(loggedInAt);
+    try {
+      const user = await registerAndLogin(auth, 'boundary-setup');
+      expect(decodeJwt(user.accessToken).payload.auth_time).toBe(loggedInAt / 1000);
+      now.mockReturnValue(loggedInAt + 300_000);
+      const response = await setup(user);
+      expect(response.status).toBe(200);
+      expect((await totpColumns(user.id)).totp_pending_secret).toMatch(/^v1\./);
+      now.mockReturnValue(loggedInAt + 300_001);
+      await expectStepUp(await setup(user));
+    } finally {
+      now.mockRestore();
+      auth.clock.advance(300_001); // auth's clock never runs backwards for the next tests
+    }
+  });
+
   it('refuses confirm with a token whose login is more than 5 minutes old; a new login can confirm', async () => {
     const user = await registerAndLogin(auth, 'stale-confirm');
     const { secret } = await (await setup(user)).json().then(asJson);
@@ -229,5 +250,55 @@ describe('TOTP enrolment', () => {
     expect(response.status).toBe(409);
     expect((await response.json().then(asJson)).error.code).toBe('CONFLICT');
     expect((await totpColumns(user.id)).totp_secret).toBe(active);
+  });
+
+  it('a confirm waits for the row lock, then refuses with 409 the secret activated meanwhile', async () => {
+    const user = await registerAndLogin(auth, 'row-lock');
+    // The pending secret of this setup is the one a late confirm brings (an intruder's).
+    const { secret: intruder } = await (await setup(user)).json().then(asJson);
+    const owner = newTotpSecret();
+    const encryption = auth.app.get(KeyEncryption);
+    const held = auth.db.createQueryRunner();
+    await held.connect();
+    try {
+      // This transaction plays the owner's confirm, which got the row first.
+      await held.startTransaction();
+      await held.query('SELECT id FROM identities WHERE id = $1 FOR UPDATE', [user.id]);
+      const [{ pid }] = await held.query('SELECT pg_backend_pid() AS pid');
+      let answered = false;
+      const intruderConfirm = confirm(user, intruder).finally(() => {
+        answered = true;
+      });
+      // The late confirm must be queued behind that row lock (not have answered already).
+      await eventually(
+        async () =>
+          answered ||
+          (
+            await auth.db.query(
+              `SELECT 1 FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND $1 = ANY(pg_blocking_pids(pid))`,
+              [pid],
+            )
+          ).length > 0,
+        10_000,
+        10,
+        'a backend waiting on the held identity row',
+      );
+      expect(answered).toBe(false);
+      // The owner's secret becomes active; the intruder's stays pending beside it.
+      await held.query('UPDATE identities SET totp_secret = $2 WHERE id = $1', [
+        user.id,
+        encryption.encrypt(owner, `totp:${user.id}`),
+      ]);
+      await held.commitTransaction();
+      const response = await intruderConfirm;
+      expect(response.status).toBe(409);
+      expect((await response.json().then(asJson)).error.code).toBe('CONFLICT');
+      const { totp_secret } = await totpColumns(user.id);
+      expect(encryption.decrypt(totp_secret, `totp:${user.id}`)).toBe(owner);
+    } finally {
+      if (held.isTransactionActive) await held.rollbackTransaction();
+      await held.release();
+    }
   });
 });
