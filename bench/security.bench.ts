@@ -1,11 +1,12 @@
 // libs/security throughput, measured side by side in one run (npm run bench -- security).
 // Nest-on-Fastify services in this process; the load comes from one long-lived child process
 // over keep-alive HTTP (raw sockets, cheap enough that the service is the bottleneck) and gRPC,
-// so the CPU time measured here is the servers' alone. Cases run in
-// short alternating windows (every case once per round, BENCH_ROUNDS rounds of BENCH_WINDOW_MS):
-// this machine's speed drifts by tens of percent within seconds, and a drift then hits every
-// case alike. Ratios are printed as the ratio of the totals and as the median of the per-round
-// ratios.
+// so the CPU time measured here is the servers' alone. Each ratio compares two cases measured
+// against each other in short windows, BENCH_ROUNDS rounds of open, auth, auth, open (ABBA) of
+// BENCH_WINDOW_MS each: this machine's speed drifts by tens of percent within seconds, and a
+// window leaves costs to the next (garbage, colder caches); in ABBA both hit each case alike.
+// A control comparison (the same route in both slots) prints what is left of the noise. Ratios
+// are printed as the ratio of the totals and as the median of the per-round ratios.
 import 'reflect-metadata';
 import {
   authorize,
@@ -51,13 +52,13 @@ import { connect as netConnect, type AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const CONCURRENCY = 16;
 /**
- * New tokens signed per round for the cold case: more than a window can use (up to ~8000/s
+ * New tokens signed per window for the cold case: more than a window can use (up to ~8000/s
  * were measured here; a request beyond them counts as failed and fails the run).
  */
-const COLD_TOKENS_PER_ROUND = Math.ceil((WINDOW_MS / 1000) * 16000);
+const COLD_TOKENS_PER_WINDOW = Math.ceil((WINDOW_MS / 1000) * 12000);
 
 /**
  * A domain object as services hold them: an instance of a class, whose name CASL takes as the
@@ -388,6 +389,14 @@ interface Case {
   tokens: TokenSet;
 }
 
+/** Two cases measured against each other: `auth` as a multiple of `open`. */
+interface Comparison {
+  label: string;
+  open: Case;
+  auth: Case;
+  note: string;
+}
+
 interface Window extends LoadResult {
   /** CPU time of this process (the servers) during the window, in microseconds. */
   cpuMicros: number;
@@ -428,7 +437,8 @@ async function main() {
     user: [await sign(userClaims)],
     service: [await sign({ sub: 'orders', client_id: 'orders', scope: 'bench:read' })],
     cold: await Promise.all(
-      Array.from({ length: COLD_TOKENS_PER_ROUND * (ROUNDS + 1) }, () => sign(userClaims)),
+      // one warm-up window and two per round
+      Array.from({ length: COLD_TOKENS_PER_WINDOW * (2 * ROUNDS + 1) }, () => sign(userClaims)),
     ),
   };
 
@@ -486,146 +496,197 @@ async function main() {
     grpcTargets.push(`127.0.0.1:${port}`);
   }
 
-  const cases: Case[] = [
-    { name: 'http open (public route)', kind: 'http', target: `${base}/open/item`, tokens: 'none' },
+  const serviceOpen: Case = {
+    name: 'service open (public route)',
+    kind: 'http',
+    target: `${serviceBase}/open/item`,
+    tokens: 'none',
+  };
+  const httpOpen: Case = {
+    name: 'http open (public route)',
+    kind: 'http',
+    target: `${base}/open/item`,
+    tokens: 'none',
+  };
+  const comparisons: Comparison[] = [
     {
-      name: 'http auth + CASL, warm cache',
-      kind: 'http',
-      target: `${base}/secure/item`,
-      tokens: 'user',
+      label: 'service warm / open',
+      open: serviceOpen,
+      auth: {
+        name: 'service auth + CASL, warm cache',
+        kind: 'http',
+        target: `${serviceBase}/secure/item`,
+        tokens: 'user',
+      },
+      note: 'target >= 0.90; the service pipeline of users and orders',
     },
     {
-      name: 'service open (public route)',
-      kind: 'http',
-      target: `${serviceBase}/open/item`,
-      tokens: 'none',
+      // The same route in both slots: what the pairing itself measures when nothing differs.
+      label: '  control, open / open',
+      open: serviceOpen,
+      auth: { ...serviceOpen, name: 'service open, measured again (control)' },
+      note: "the same route in both slots: this run's noise",
     },
     {
-      name: 'service auth + CASL, warm cache',
-      kind: 'http',
-      target: `${serviceBase}/secure/item`,
-      tokens: 'user',
+      label: '  of which, + 1 parameter',
+      open: serviceOpen,
+      auth: {
+        name: 'service open + 1 parameter',
+        kind: 'http',
+        target: `${serviceBase}/open/item-with-parameter`,
+        tokens: 'none',
+      },
+      note: "Nest's parameter pipeline alone",
     },
     {
-      // The same route again: how far two identical cases drift apart in this run.
-      name: 'service open, measured again (control)',
-      kind: 'http',
-      target: `${serviceBase}/open/item`,
-      tokens: 'none',
+      label: '  of which, token bytes',
+      open: serviceOpen,
+      auth: { ...serviceOpen, name: 'service open, request carries a token', tokens: 'user' },
+      note: 'the public route, sent the token it ignores',
     },
     {
-      name: 'service open + 1 parameter',
-      kind: 'http',
-      target: `${serviceBase}/open/item-with-parameter`,
-      tokens: 'none',
+      label: '  of which, auth only',
+      open: serviceOpen,
+      auth: {
+        name: 'service auth only, warm cache',
+        kind: 'http',
+        target: `${serviceBase}/secure/item-unchecked`,
+        tokens: 'user',
+      },
+      note: 'the guard alone: no parameter, no CASL',
     },
     {
-      name: 'service open, request carries a token',
-      kind: 'http',
-      target: `${serviceBase}/open/item`,
-      tokens: 'user',
+      label: 'service, reads a row',
+      open: {
+        name: 'service open, reads a row',
+        kind: 'http',
+        target: `${serviceBase}/open/rows/${ITEM.id}`,
+        tokens: 'none',
+      },
+      auth: {
+        name: 'service auth + CASL, reads a row',
+        kind: 'http',
+        target: `${serviceBase}/secure/rows/${ITEM.id}`,
+        tokens: 'user',
+      },
+      note: 'both routes read one row by key, as GET /orders/:id does',
     },
     {
-      name: 'service auth only, warm cache',
-      kind: 'http',
-      target: `${serviceBase}/secure/item-unchecked`,
-      tokens: 'user',
+      label: 'http warm / open',
+      open: httpOpen,
+      auth: {
+        name: 'http auth + CASL, warm cache',
+        kind: 'http',
+        target: `${base}/secure/item`,
+        tokens: 'user',
+      },
+      note: 'bare Nest app',
     },
     {
-      name: 'service open, reads a row',
-      kind: 'http',
-      target: `${serviceBase}/open/rows/${ITEM.id}`,
-      tokens: 'none',
+      label: 'grpc auth / open',
+      open: { name: 'grpc open', kind: 'grpc', target: grpcTargets[0], tokens: 'none' },
+      auth: {
+        name: 'grpc auth + scope, warm cache',
+        kind: 'grpc',
+        target: grpcTargets[1],
+        tokens: 'service',
+      },
+      note: 'a service token with the scope the method asks for',
     },
     {
-      name: 'service auth + CASL, reads a row',
-      kind: 'http',
-      target: `${serviceBase}/secure/rows/${ITEM.id}`,
-      tokens: 'user',
-    },
-    { name: 'grpc open', kind: 'grpc', target: grpcTargets[0], tokens: 'none' },
-    {
-      name: 'grpc auth + scope, warm cache',
-      kind: 'grpc',
-      target: grpcTargets[1],
-      tokens: 'service',
+      // Last: each cold window puts ~8000 new tokens through the verification cache, and the
+      // garbage it leaves is collected in the windows after it.
+      label: 'http cold / open',
+      open: { ...httpOpen, name: 'http open, next to the cold case' },
+      auth: {
+        name: 'http auth + CASL, cold (new token per request)',
+        kind: 'http',
+        target: `${base}/secure/item`,
+        tokens: 'cold',
+      },
+      note: 'a new token on every request',
     },
   ];
 
-  // The cold case runs in a phase of its own, alternating with the public route: each cold
-  // window puts ~8000 new tokens through the verification cache, and the garbage it leaves
-  // (collected in the windows after it) made the case measured next look slower.
-  const coldCases: Case[] = [
-    { ...cases[0], name: 'http open, next to the cold case' },
-    {
-      name: 'http auth + CASL, cold (new token per request)',
-      kind: 'http',
-      target: `${base}/secure/item`,
-      tokens: 'cold',
-    },
-  ];
   const load = await LoadGenerator.start(tokenSets);
-  const allCases = [...cases, ...coldCases];
-  const windows = new Map<string, Window[]>(allCases.map((c) => [c.name, []]));
   const measure = async (c: Case, ms: number): Promise<Window> => {
     const before = process.cpuUsage();
     const result = await load.run({ kind: c.kind, target: c.target, tokens: c.tokens, ms });
     const used = process.cpuUsage(before);
     return { ...result, cpuMicros: used.user + used.system };
   };
-  // Warm-up: JIT, the JWKS fetch, the verification cache, the connection pool.
-  for (const c of cases) await measure(c, Math.min(WINDOW_MS, 1000));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const c of cases) windows.get(c.name)!.push(await measure(c, WINDOW_MS));
-  }
-  for (const c of coldCases) await measure(c, Math.min(WINDOW_MS, 1000));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const c of coldCases) windows.get(c.name)!.push(await measure(c, WINDOW_MS));
+  // Each comparison on its own: a warm-up window of each case (JIT, the JWKS fetch, the
+  // verification cache, the connection pool), then ROUNDS rounds of open, auth, auth, open
+  // (ABBA): each case sits once before and once after the other, so a drift within the round
+  // and the cost a window leaves to the next one (garbage, a colder cache) hit both alike.
+  const results = new Map<Comparison, { open: Window[]; auth: Window[] }>();
+  for (const comparison of comparisons) {
+    await measure(comparison.open, Math.min(WINDOW_MS, 1000));
+    await measure(comparison.auth, Math.min(WINDOW_MS, 1000));
+    const open: Window[] = [];
+    const auth: Window[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      open.push(await measure(comparison.open, WINDOW_MS));
+      auth.push(await measure(comparison.auth, WINDOW_MS));
+      auth.push(await measure(comparison.auth, WINDOW_MS));
+      open.push(await measure(comparison.open, WINDOW_MS));
+    }
+    results.set(comparison, { open, auth });
   }
   load.stop();
 
-  const total = (name: string) =>
-    windows.get(name)!.reduce(
-      (sum, w) => ({
-        done: sum.done + w.done,
-        failed: sum.failed + w.failed,
-        cpuMicros: sum.cpuMicros + w.cpuMicros,
+  const sum = (windows: Window[]) =>
+    windows.reduce(
+      (total, w) => ({
+        done: total.done + w.done,
+        failed: total.failed + w.failed,
+        cpuMicros: total.cpuMicros + w.cpuMicros,
       }),
       { done: 0, failed: 0, cpuMicros: 0 },
     );
-  const rps = (name: string) => total(name).done / ((ROUNDS * WINDOW_MS) / 1000);
-  const cpu = (name: string) => total(name).cpuMicros / Math.max(1, total(name).done);
-  const lines = allCases.map(({ name }) => {
-    const t = total(name);
-    return (
-      `${name.padEnd(48)} ${rps(name).toFixed(0).padStart(7)} req/s ${cpu(name).toFixed(0).padStart(5)} µs CPU/req` +
-      (t.failed ? `  (${t.failed} failed)` : '')
-    );
-  });
+  const seconds = 2 * ROUNDS * (WINDOW_MS / 1000);
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
-  const perRound = (auth: string, open: string) =>
-    median(windows.get(auth)!.map((w, round) => w.done / windows.get(open)![round].done));
-  const ratio = (auth: string, open: string) =>
-    `${(rps(auth) / rps(open)).toFixed(2)}x req/s (median of rounds ${perRound(auth, open).toFixed(2)}x), ` +
-    `${(cpu(open) / cpu(auth)).toFixed(2)}x requests per CPU second`;
+  const lines: string[] = [];
+  const ratios: string[] = [];
+  let failures = 0;
+  for (const comparison of comparisons) {
+    const { open, auth } = results.get(comparison)!;
+    const totals = { open: sum(open), auth: sum(auth) };
+    failures += totals.open.failed + totals.auth.failed;
+    for (const [c, t] of [
+      [comparison.open, totals.open],
+      [comparison.auth, totals.auth],
+    ] as const) {
+      lines.push(
+        `${c.name.padEnd(48)} ${(t.done / seconds).toFixed(0).padStart(7)} req/s ` +
+          `${(t.cpuMicros / Math.max(1, t.done)).toFixed(0).padStart(5)} µs CPU/req` +
+          (t.failed ? `  (${t.failed} failed)` : ''),
+      );
+    }
+    const perRound = Array.from({ length: ROUNDS }, (_, round) => {
+      const pair = (windows: Window[]) => windows[2 * round].done + windows[2 * round + 1].done;
+      return pair(auth) / pair(open);
+    });
+    const cpuPerRequest = (t: { done: number; cpuMicros: number }) =>
+      t.cpuMicros / Math.max(1, t.done);
+    ratios.push(
+      `ratio ${`${comparison.label}:`.padEnd(28)} ` +
+        `${(totals.auth.done / totals.open.done).toFixed(2)}x req/s ` +
+        `(median of rounds ${median(perRound).toFixed(2)}x), ` +
+        `${(cpuPerRequest(totals.open) / cpuPerRequest(totals.auth)).toFixed(2)}x requests per CPU second` +
+        `  (${comparison.note})`,
+    );
+  }
   process.stdout.write(
     [
-      `concurrency ${CONCURRENCY}, ${ROUNDS} rounds of ${WINDOW_MS / 1000} s per case, ES256`,
+      `concurrency ${CONCURRENCY}, ES256; per comparison ${ROUNDS} rounds of open, auth, auth, open ` +
+        `windows of ${WINDOW_MS / 1000} s`,
       ...lines,
       '',
-      `ratio service warm / open:   ${ratio('service auth + CASL, warm cache', 'service open (public route)')}  (target >= 0.90; the service pipeline of users and orders)`,
-      `  control, open / open:      ${ratio('service open, measured again (control)', 'service open (public route)')}  (the same route twice: this run's noise)`,
-      `  of which, + 1 parameter:   ${ratio('service open + 1 parameter', 'service open (public route)')}  (Nest's parameter pipeline alone)`,
-      `  of which, token bytes:     ${ratio('service open, request carries a token', 'service open (public route)')}  (the public route, sent the token it ignores)`,
-      `  of which, auth only:       ${ratio('service auth only, warm cache', 'service open (public route)')}  (the guard alone: no parameter, no CASL)`,
-      `ratio service, reads a row:  ${ratio('service auth + CASL, reads a row', 'service open, reads a row')}  (both routes read one row by key, as GET /orders/:id does)`,
-      `ratio http warm / open:      ${ratio('http auth + CASL, warm cache', 'http open (public route)')}  (bare Nest app)`,
-      `ratio http cold / open:      ${ratio('http auth + CASL, cold (new token per request)', 'http open, next to the cold case')}`,
-      `ratio grpc auth / open:      ${ratio('grpc auth + scope, warm cache', 'grpc open')}`,
+      ...ratios,
       '',
     ].join('\n'),
   );
-  const failures = allCases.reduce((sum, c) => sum + total(c.name).failed, 0);
   await app.close();
   await service.close();
   await nats.stop();
