@@ -144,8 +144,9 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Every retired key still kept, with its signing period (`iat`: it started signing, `exp`: it
-   * stopped; the members OpenID Federation's historical keys use). Verifiers consult it only for
+   * Every retired key still kept, with its signing period (`iat`: it started signing, `exp`: the
+   * last moment a replica may still have signed with it, retirement + 2 reload intervals; the
+   * members OpenID Federation's historical keys use). Verifiers consult it only for
    * NATS messages, and only for tokens issued within that period.
    */
   retiredKeys(): { keys: RetiredJwk[] } {
@@ -173,7 +174,11 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
     const retiredJwks: RetiredJwk[] = [];
     for (const row of rows) {
       if (!row.retired_at || !row.activated_at) continue;
-      const period = { iat: seconds(row.activated_at), exp: seconds(row.retired_at) };
+      // Another replica may still sign with it until its next reload: the period ends there.
+      const period = {
+        iat: seconds(row.activated_at),
+        exp: seconds(row.retired_at) + 2 * this.config.KEY_RELOAD_INTERVAL_SECONDS,
+      };
       retired.set(row.kid, { key: keyObject(row), activatedAt: period.iat, retiredAt: period.exp });
       retiredJwks.push({ ...row.public_jwk, ...period });
     }
@@ -222,11 +227,15 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
         );
       }
       if (current) {
-        await manager.query(
-          'UPDATE signing_keys SET retired_at = $2, private_key = NULL WHERE kid = $1',
-          [current.kid, now],
-        );
+        await manager.query('UPDATE signing_keys SET retired_at = $2 WHERE kid = $1', [
+          current.kid,
+          now,
+        ]);
       }
+      // Every retired key, this one and any a replica of an older version retired meanwhile.
+      await manager.query(
+        'UPDATE signing_keys SET private_key = NULL WHERE retired_at IS NOT NULL AND private_key IS NOT NULL',
+      );
       await manager.query('UPDATE signing_keys SET activated_at = $2 WHERE kid = $1', [
         next.kid,
         now,

@@ -25,19 +25,52 @@ export type RetiredKeyLookup = (header: JWSHeaderParameters) => Promise<RetiredK
 const isNumericDate = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
+interface SigningPeriod {
+  activatedAt: number;
+  retiredAt: number;
+}
+
+/** kid → signing period of a fetched retired key set; a key without a valid period has none. */
+function signingPeriods(body: unknown): Map<string, SigningPeriod> {
+  const periods = new Map<string, SigningPeriod>();
+  const keys = (body as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) return periods;
+  for (const jwk of keys as Record<string, unknown>[]) {
+    const { kid, iat, exp } = jwk ?? {};
+    if (typeof kid === 'string' && isNumericDate(iat) && isNumericDate(exp) && exp >= iat) {
+      periods.set(kid, { activatedAt: iat, retiredAt: exp });
+    }
+  }
+  return periods;
+}
+
 /**
  * The issuer's retired keys (`${issuer}/.well-known/retired-jwks.json`), for one use only:
  * verifying a NATS message stored before its publisher's key was retired. A stream keeps a
  * message for days (STREAM_MAX_AGE_MS), the live JWKS lists a retired key for minutes. Fetched
  * and selected like the live set (kid and alg, an unknown kid refetches once per cooldown); a
- * listed key without a signing period verifies nothing.
+ * listed key without a signing period verifies nothing. The periods are read once per fetch
+ * (from the same response jose reads its keys from), not per message.
  */
 export function retiredIssuerKeys(options: IssuerKeysOptions): RetiredKeyLookup {
+  let periods = new Map<string, SigningPeriod>();
+  const fetchSet = options.fetch ?? fetch;
+  const recordingFetch = async (url: string | URL, init?: RequestInit): Promise<Response> => {
+    const response = await fetchSet(url, init);
+    if (response.ok) {
+      try {
+        periods = signingPeriods(await response.clone().json());
+      } catch {
+        // Not JSON: jose reports the set as invalid, and the periods stay as they were.
+      }
+    }
+    return response;
+  };
   const remote = createRemoteJWKSet(new URL(options.jwksUri), {
     cooldownDuration: options.cooldownMs,
     cacheMaxAge: options.maxAgeMs,
     timeoutDuration: options.timeoutMs,
-    ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+    [customFetch]: recordingFetch as typeof fetch,
   });
   return async (header) => {
     let key: CryptoKey;
@@ -47,14 +80,7 @@ export function retiredIssuerKeys(options: IssuerKeysOptions): RetiredKeyLookup 
       if (error instanceof errors.JWKSNoMatchingKey) return undefined;
       throw error;
     }
-    const jwk: Record<string, unknown> | undefined = remote
-      .jwks()
-      ?.keys.find((candidate) => candidate.kid === header.kid);
-    const activatedAt = jwk?.iat;
-    const retiredAt = jwk?.exp;
-    if (!isNumericDate(activatedAt) || !isNumericDate(retiredAt) || retiredAt < activatedAt) {
-      return undefined;
-    }
-    return { key, activatedAt, retiredAt };
+    const period = header.kid === undefined ? undefined : periods.get(header.kid);
+    return period && { key, ...period };
   };
 }

@@ -294,6 +294,30 @@ describe('TokenVerifier', () => {
       expect(error.code).toBe('TOKEN_NOT_YET_VALID');
     });
 
+    it.each([
+      ['a user', 900, true],
+      ['a user', 901, false],
+      ['a service', 901, false],
+    ])(
+      'accepts %s token living %i s only up to the longest lifetime (15 min)',
+      async (_who, lifetime, ok) => {
+        const token =
+          _who === 'a user'
+            ? await issuer.userToken({ iat: T0, exp: T0 + lifetime })
+            : await issuer.serviceToken('orders', 'users', 'users:read', {
+                iat: T0,
+                exp: T0 + lifetime,
+              });
+        const result = verifierFor()
+          .verify(token, { audience: 'users', currentDate: at(1) })
+          .then(
+            () => 'accepted',
+            (error: SecurityError) => error.code,
+          );
+        expect(await result).toBe(ok ? 'accepted' : 'TOKEN_CLAIM_INVALID');
+      },
+    );
+
     it('rejects a token issued in the future', async () => {
       const verifier = verifierFor();
       const token = await issuer.userToken({ iat: T0 + 120, exp: T0 + 900 });

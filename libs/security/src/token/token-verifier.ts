@@ -164,6 +164,11 @@ export class TokenVerifier {
       withRetiredKey = true;
     }
     const claims = validateClaims(payload);
+    // No token of this issuer lives longer: a longer one was minted with a stolen key, and
+    // would otherwise outlive the key's removal (in this cache, until its exp).
+    if (claims.exp - claims.iat > MAX_ACCESS_TOKEN_TTL_SECONDS) {
+      throw new SecurityError('TOKEN_CLAIM_INVALID', 'claim exp is beyond the longest lifetime');
+    }
     const principal = principalFromClaims(claims);
     raw.set(principal, token);
     return { verified: { claims, principal }, withRetiredKey };
@@ -183,7 +188,7 @@ export class TokenVerifier {
   /**
    * A token whose kid the live JWKS no longer lists, verified with the issuer's retired key of
    * that kid. The key vouches only for tokens issued while it was signing, and no token of this
-   * issuer lives longer than MAX_ACCESS_TOKEN_TTL_SECONDS: so even a retired private key that
+   * issuer lives longer than MAX_ACCESS_TOKEN_TTL_SECONDS (checked in verifyCold): so even a retired private key that
    * leaked later cannot sign a token valid after `retiredAt` + that lifetime + the tolerance,
    * and the broker, not the publisher, sets the stored time it is checked at.
    */
@@ -204,16 +209,13 @@ export class TokenVerifier {
     } catch (error) {
       throw fromJoseError(error);
     }
-    const { iat, exp } = validateClaims(payload);
+    const { iat } = validateClaims(payload);
     const leeway = this.config.clockToleranceSeconds;
     if (iat < retired!.activatedAt - leeway || iat > retired!.retiredAt + leeway) {
       throw new SecurityError(
         'TOKEN_KEY_NOT_FOUND',
         'the token was not issued while its key was signing',
       );
-    }
-    if (exp - iat > MAX_ACCESS_TOKEN_TTL_SECONDS) {
-      throw new SecurityError('TOKEN_CLAIM_INVALID', 'claim exp is beyond the longest lifetime');
     }
     return payload;
   }

@@ -90,6 +90,36 @@ function startListener(stream: JsMsg[], verify: () => Promise<unknown>) {
 }
 
 describe('RevocationListener', () => {
+  it('checks each revocation as a stored message: at its stored time, retired keys allowed', async () => {
+    // A replica starting after a key rotation replays revocations whose token the old key
+    // signed; without allowRetiredKeys they would be ignored and the revoked tokens accepted.
+    const message = revocation(1, 'carol');
+    const verify = jest.fn(async () => ({ principal: authPrincipal, claims: {} }));
+    const { listener, revocations } = startListener([message], verify);
+    try {
+      await eventually(() => verify.mock.calls.length === 1, 3000, 20);
+      expect(verify).toHaveBeenCalledWith('auth-events-token', {
+        audience: 'events',
+        currentDate: new Date(Math.floor(message.info.timestampNanos / 1e6)),
+        allowRetiredKeys: true,
+      });
+      await eventually(
+        () => {
+          try {
+            revocations.check(claims('carol'));
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        3000,
+        20,
+      );
+    } finally {
+      await listener.onApplicationShutdown();
+    }
+  });
+
   it('reads a revocation again when the issuer keys were unreachable, instead of dropping it', async () => {
     let keysDown = true;
     const verify = jest.fn(async () => {

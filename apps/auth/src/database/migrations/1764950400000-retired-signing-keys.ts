@@ -15,8 +15,16 @@ export class RetiredSigningKeys1764950400000 implements MigrationInterface {
     );
   }
 
+  /**
+   * Keys retired over an hour ago go (no token they signed is valid); a key retired since stays
+   * published, with an empty private half: the code before this migration decrypts the signing
+   * key only (its KEK resealer would log the empty one as unreadable and leave it).
+   */
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DELETE FROM signing_keys WHERE private_key IS NULL');
+    await queryRunner.query(
+      `DELETE FROM signing_keys WHERE private_key IS NULL AND retired_at < now() - interval '1 hour'`,
+    );
+    await queryRunner.query(`UPDATE signing_keys SET private_key = '' WHERE private_key IS NULL`);
     await queryRunner.query('ALTER TABLE signing_keys ALTER COLUMN private_key SET NOT NULL');
   }
 }
