@@ -11,7 +11,7 @@ import type { IssuerKeysOptions } from './issuer-keys';
 /**
  * A key the issuer no longer signs with, and the period it signed in (NumericDate seconds).
  * In the issuer's retired key set each key carries that period as `iat` (it started signing)
- * and `exp` (it stopped), the members OpenID Federation's historical keys use.
+ * and `exp` (the end of its signing period), the members OpenID Federation's historical keys use.
  */
 export interface RetiredKey {
   key: CryptoKey | KeyObject;
