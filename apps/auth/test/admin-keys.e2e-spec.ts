@@ -423,7 +423,10 @@ describe('signing keys', () => {
     expect(again.private_key).toBeNull();
     const published = (await jwks()).keys.find((key) => key.kid === kid);
     expect(published).toBeDefined(); // previous: its tokens are still valid
-    const retired = (await retiredJwks()).keys;
+    const served = await fetch(`${auth.url}/.well-known/retired-jwks.json`);
+    expect(served.headers.get('content-type')).toMatch(/^application\/jwk-set\+json\b/);
+    expect(served.headers.get('cache-control')).toBe('no-store');
+    const retired = ((await served.json()) as { keys: Record<string, unknown>[] }).keys;
     expect(retired.find((key) => key.kid === kid)).toEqual({
       ...published,
       iat: Math.floor(row.activated_at.getTime() / 1000),

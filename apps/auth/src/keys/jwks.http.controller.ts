@@ -26,7 +26,7 @@ export class JwksHttpController {
   @Get('retired-jwks.json')
   @Header('Cache-Control', 'no-store')
   @Header('Content-Type', 'application/jwk-set+json')
-  retiredJwks() {
-    return this.keys.retiredKeys();
+  retiredJwks(): string {
+    return this.keys.retiredKeysJson();
   }
 }

@@ -39,7 +39,7 @@ export class KeyRotationRefused extends Error {
 }
 
 /** A retired key as the retired key set lists it: its signing period as `iat` and `exp`. */
-export type RetiredJwk = PublicJwk & { iat: number; exp: number };
+type RetiredJwk = PublicJwk & { iat: number; exp: number };
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -61,7 +61,8 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
   private publicKeys = new Map<string, KeyObject>();
   private jwks: PublicJwk[] = [];
   private retired = new Map<string, RetiredKey>();
-  private retiredJwks: RetiredJwk[] = [];
+  /** The retired key set as served (`retiredKeysJson`). */
+  private retiredJwksBody = '{"keys":[]}';
   private timer: NodeJS.Timeout | null = null;
   private lastReload = 0;
   constructor(
@@ -148,9 +149,10 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
    * last moment a replica may still have signed with it, retirement + 2 reload intervals; the
    * members OpenID Federation's historical keys use). Verifiers consult it only for
    * NATS messages, and only for tokens issued within that period.
+   * Serialised once per reload, not per request (a week of keys).
    */
-  retiredKeys(): { keys: RetiredJwk[] } {
-    return { keys: this.retiredJwks };
+  retiredKeysJson(): string {
+    return this.retiredJwksBody;
   }
 
   async reload(): Promise<void> {
@@ -195,7 +197,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
     this.publicKeys = publicKeys;
     this.jwks = published.map((row) => row.public_jwk);
     this.retired = retired;
-    this.retiredJwks = retiredJwks;
+    this.retiredJwksBody = JSON.stringify({ keys: retiredJwks });
     this.lastReload = now;
   }
 
