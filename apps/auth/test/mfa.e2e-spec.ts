@@ -10,7 +10,15 @@ import {
   STRONG_PASSWORD,
   type AuthTestApp,
 } from './support/auth-test-app';
-import { enrolTotp, login, registerAndLogin, type LoggedInUser } from './support/users';
+import {
+  adminToken,
+  enrolTotp,
+  login,
+  refresh,
+  registerAndLogin,
+  revocationEvents,
+  type LoggedInUser,
+} from './support/users';
 
 let auth: AuthTestApp;
 beforeAll(async () => {
@@ -300,5 +308,75 @@ describe('TOTP enrolment', () => {
       if (held.isTransactionActive) await held.rollbackTransaction();
       await held.release();
     }
+  });
+});
+
+describe('admin TOTP reset (DELETE /admin/users/:id/totp)', () => {
+  const reset = (id: string, token: string) =>
+    fetch(`${auth.url}/admin/users/${id}/totp`, { method: 'DELETE', headers: bearer(token) });
+
+  it('removes the second factor and ends every session of the user', async () => {
+    const user = await registerAndLogin(auth, 'lost-phone');
+    await enrolTotp(auth, user);
+    const response = await reset(user.id, await adminToken(auth));
+    expect(response.status).toBe(204);
+    const [row] = await auth.db.query(
+      'SELECT totp_secret, totp_pending_secret FROM identities WHERE id = $1',
+      [user.id],
+    );
+    expect(row).toEqual({ totp_secret: null, totp_pending_secret: null });
+    // The old session and token are gone...
+    expect((await refresh(auth, user.refreshToken)).status).toBe(401);
+    const setup = await fetch(`${auth.url}/auth/mfa/totp/setup`, {
+      method: 'POST',
+      headers: bearer(user.accessToken),
+    });
+    expect(setup.status).toBe(401);
+    // ...and the password alone logs in again, so the user can enrol a new authenticator.
+    const again = await login(auth, user.email, STRONG_PASSWORD);
+    expect(decodeJwt(again.accessToken).payload.amr).toEqual(['pwd']);
+    expect(await revocationEvents(auth)).toContainEqual(
+      expect.objectContaining({ type: 'sub', sub: user.id }),
+    );
+  });
+
+  it('ends a login that was waiting for the second factor', async () => {
+    const user = await registerAndLogin(auth, 'waiting');
+    const secret = await enrolTotp(auth, user);
+    const mfaToken = await startLogin(user);
+    expect((await reset(user.id, await adminToken(auth))).status).toBe(204);
+    const second = await postJson(`${auth.url}/auth/login/mfa`, {
+      mfaToken,
+      code: totpCode(secret, auth.clock.now()),
+    });
+    expect(second.status).toBe(401);
+  });
+
+  it('needs an admin whose login is at most 5 minutes old, and an admin at all', async () => {
+    const user = await registerAndLogin(auth, 'kept');
+    await enrolTotp(auth, user);
+    const stale = await adminToken(auth);
+    auth.clock.advance(301_000);
+    const refused = await reset(user.id, stale);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain(
+      'error="insufficient_user_authentication"',
+    );
+    const other = await registerAndLogin(auth, 'not-admin');
+    expect((await reset(user.id, other.accessToken)).status).toBe(403);
+    const [row] = await auth.db.query('SELECT totp_secret FROM identities WHERE id = $1', [
+      user.id,
+    ]);
+    expect(row.totp_secret).not.toBeNull();
+  });
+
+  it('answers 404 for an unknown user or one without TOTP, and 400 for an id that is no UUID', async () => {
+    const admin = await adminToken(auth);
+    const plain = await registerAndLogin(auth, 'no-totp');
+    const notEnrolled = await reset(plain.id, admin);
+    expect(notEnrolled.status).toBe(404);
+    expect((await refresh(auth, plain.refreshToken)).status).toBe(200); // nothing was revoked
+    expect((await reset('00000000-0000-4000-8000-000000000000', admin)).status).toBe(404);
+    expect((await reset('not-a-uuid', admin)).status).toBe(400);
   });
 });

@@ -1,5 +1,5 @@
 import { ApiError } from '@app/platform';
-import type { AccessTokenClaims } from '@app/security';
+import { RequireRecentAuth, type AccessTokenClaims } from '@app/security';
 import {
   Body,
   Controller,
@@ -23,6 +23,7 @@ import { CreateClientDto } from '../clients/dto/create-client.dto';
 import { clientMetadata, isClientId } from '../clients/oauth-client';
 import { IdentitiesService } from '../identities/identities.service';
 import { KeyRotationRefused, SigningKeyStore } from '../keys/signing-key.store';
+import { TotpEnrolmentService } from '../mfa/totp-enrolment.service';
 import { UpdateUserDto } from './dto/update-user.dto';
 
 @ApiTags('admin')
@@ -36,6 +37,7 @@ export class AdminHttpController {
     private readonly identities: IdentitiesService,
     private readonly keys: SigningKeyStore,
     private readonly audit: AuditService,
+    private readonly totp: TotpEnrolmentService,
   ) {}
 
   /** RFC 7591 registration: the secret is in this response only. */
@@ -96,6 +98,26 @@ export class AdminHttpController {
       region: updated.region,
       disabled: updated.disabled,
     };
+  }
+
+  /**
+   * Removes a user's TOTP (a lost authenticator) and ends all their sessions. It turns an
+   * account back to password only, so it needs an admin login at most 5 minutes old
+   * (RFC 9470 step-up): a stolen admin token alone cannot do it.
+   */
+  @Delete('users/:id/totp')
+  @RequireRecentAuth(300)
+  @HttpCode(204)
+  async resetTotp(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() admin: AccessTokenClaims,
+  ) {
+    await this.totp.reset(id);
+    this.audit.record('admin_change', 'success', {
+      userId: admin.sub,
+      target: id,
+      reason: 'totp_reset',
+    });
   }
 
   @Post('keys/rotate')

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { Identity } from '../identities/identity.entity';
 import { KeyEncryption } from '../keys/key-encryption';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
+import { RevocationService } from '../revocations/revocation.service';
 import { MfaChallengeService } from './mfa-challenge.service';
 import { newTotpSecret, totpUri } from './totp';
 
@@ -17,6 +18,7 @@ export class TotpEnrolmentService {
     private readonly challenges: MfaChallengeService,
     private readonly limiter: RateLimiter,
     private readonly audit: AuditService,
+    private readonly revocations: RevocationService,
     @Inject(LIMIT_RULES) private readonly rules: LimitRules,
   ) {}
 
@@ -65,5 +67,29 @@ export class TotpEnrolmentService {
     }
     await this.limiter.reset(userId, this.rules.mfaAccount);
     this.audit.record('mfa_enrolment', 'success', { userId });
+  }
+
+  /**
+   * An admin removes a user's TOTP (a lost authenticator): active and pending secrets go, and
+   * so does every session and token of the user, including logins waiting for their second
+   * factor, since the factor they were checked against is no longer trusted. The user logs in
+   * with the password and may enrol again.
+   */
+  async reset(userId: string): Promise<void> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const identity = await manager.findOne(Identity, {
+        where: { id: userId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!identity) return 'unknown_user';
+      if (!identity.totpSecret && !identity.totpPendingSecret) return 'not_enrolled';
+      await manager.update(Identity, { id: userId }, { totpSecret: null, totpPendingSecret: null });
+      await this.revocations.revokeUser(manager, userId, 'mfa_reset');
+      return 'reset';
+    });
+    if (outcome === 'unknown_user') throw new ApiError(404, 'user not found');
+    if (outcome === 'not_enrolled') throw new ApiError(404, 'the user has no TOTP');
+    await this.limiter.reset(userId, this.rules.mfaAccount);
+    this.audit.record('mfa_enrolment', 'success', { userId, reason: 'reset_by_admin' });
   }
 }
