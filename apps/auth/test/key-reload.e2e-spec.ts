@@ -41,3 +41,34 @@ it('logs a failed timed reload with its error and keeps signing with the keys lo
     warn.mockRestore();
   }
 });
+
+it('reports the replica not ready once its keys were not reloaded for 3 intervals, and ready again after a reload', async () => {
+  const store = auth.app.get(SigningKeyStore);
+  const ready = async () => {
+    const response = await fetch(`${auth.url}/health/ready`);
+    const body = (await response.json()) as { error?: { message: string } };
+    return { status: response.status, message: body.error?.message ?? '' };
+  };
+  await eventually(async () => (await ready()).status === 200, 5_000, 50, 'ready at first');
+  const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  const reload = jest
+    .spyOn(store, 'reload')
+    .mockRejectedValue(new Error('Connection terminated unexpectedly'));
+  try {
+    // KEY_RELOAD_INTERVAL_SECONDS is 1: not ready after 3 s without a successful reload.
+    const down = await eventually(
+      async () => {
+        const state = await ready();
+        return state.status === 503 ? state : undefined;
+      },
+      8_000,
+      100,
+      'not ready',
+    );
+    expect(down.message).toContain('signing-keys down');
+  } finally {
+    reload.mockRestore();
+    warn.mockRestore();
+  }
+  await eventually(async () => (await ready()).status === 200, 5_000, 100, 'ready again');
+});

@@ -1,4 +1,4 @@
-import { STREAM_MAX_AGE_MS } from '@app/platform';
+import { ReadinessService, STREAM_MAX_AGE_MS } from '@app/platform';
 import {
   CLOCK_TOLERANCE_SECONDS,
   MAX_ACCESS_TOKEN_TTL_SECONDS,
@@ -7,6 +7,7 @@ import {
 } from '@app/security';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
 import { AuditService } from '../audit/audit.service';
@@ -43,6 +44,12 @@ type RetiredJwk = PublicJwk & { iat: number; exp: number };
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
+/**
+ * Reloads missed before the replica reports itself not ready: it would go on signing with a key
+ * the others may have retired (and, 15 min later, dropped from the JWKS).
+ */
+const STALE_AFTER_RELOADS = 3;
+
 /** Serialises rotations of every replica (pg_advisory_xact_lock key). */
 const ROTATION_LOCK = 0x61757468;
 
@@ -65,12 +72,15 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
   private retiredJwksBody = '{"keys":[]}';
   private timer: NodeJS.Timeout | null = null;
   private lastReload = 0;
+  /** performance.now() of the last reload that succeeded (real time, whatever the clock says). */
+  private lastSuccessfulReload = 0;
   constructor(
     private readonly dataSource: DataSource,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly audit: AuditService,
     private readonly encryption: KeyEncryption,
+    private readonly readiness: ReadinessService,
   ) {}
 
   /**
@@ -106,6 +116,13 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
       if (!rows.some((row) => !row.activated_at)) await this.insertKey(manager, now, null);
     });
     await this.reload();
+    this.readiness.register('signing-keys', async () => {
+      const sinceMs = performance.now() - this.lastSuccessfulReload;
+      const intervalMs = this.config.KEY_RELOAD_INTERVAL_SECONDS * 1000;
+      if (sinceMs > STALE_AFTER_RELOADS * intervalMs) {
+        throw new Error(`signing keys last reloaded ${Math.round(sinceMs / 1000)} s ago`);
+      }
+    });
     this.timer = setInterval(
       () => void this.reloadOrWarn(),
       this.config.KEY_RELOAD_INTERVAL_SECONDS * 1000,
@@ -199,6 +216,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
     this.retired = retired;
     this.retiredJwksBody = JSON.stringify({ keys: retiredJwks });
     this.lastReload = now;
+    this.lastSuccessfulReload = performance.now();
   }
 
   /**
