@@ -13,9 +13,9 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
 
   afterAll(() => suite?.stop());
 
-  it('reports every service ready once its database and NATS answer, and users and orders once they have replayed the revocations', async () => {
+  it('reports every service ready once its database and NATS answer, auth once its signing keys are fresh, and users and orders once they have replayed the revocations', async () => {
     const checks = {
-      [suite.authUrl]: { database: 'up', nats: 'up' },
+      [suite.authUrl]: { database: 'up', nats: 'up', 'signing-keys': 'up' },
       [suite.usersUrl]: { database: 'up', nats: 'up', revocations: 'up' },
       [suite.ordersUrl]: { database: 'up', nats: 'up', revocations: 'up' },
     };
