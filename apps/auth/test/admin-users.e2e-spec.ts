@@ -206,3 +206,37 @@ describe('admin endpoints (BFLA)', () => {
     expect((await call({ method: 'GET', path: '/admin/clients' }, admin)).status).toBe(200);
   });
 });
+
+describe('admin step-up (RFC 9470) on routes that grant privileges', () => {
+  it('refuses a stale admin login making an account admin or creating a client, and changes nothing', async () => {
+    // The chain it stops: a stolen admin token makes its holder's own account an admin, who
+    // then logs in afresh and can do anything, TOTP resets included.
+    const stale = await adminToken(auth);
+    const own = await registerAndLogin(auth, 'escalate');
+    auth.clock.advance(301_000);
+    const patched = await patchUser(own.id, { roles: ['admin'] }, stale);
+    expect(patched.status).toBe(401);
+    expect(patched.headers.get('www-authenticate')).toContain(
+      'error="insufficient_user_authentication"',
+    );
+    const created = await postJson(
+      `${auth.url}/admin/clients`,
+      {
+        client_name: 'escalate',
+        scope: 'users:read',
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        audience: ['users'],
+      },
+      bearer(stale),
+    );
+    expect(created.status).toBe(401);
+    const [row] = await auth.db.query('SELECT roles FROM identities WHERE id = $1', [own.id]);
+    expect(row.roles).toEqual(['customer']);
+    expect(await auth.db.query(`SELECT 1 FROM oauth_clients WHERE client_id = 'escalate'`)).toEqual(
+      [],
+    );
+    // A fresh admin login may.
+    expect((await patchUser(own.id, { region: 'eu' }, await adminToken(auth))).status).toBe(200);
+  });
+});

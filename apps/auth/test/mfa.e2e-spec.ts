@@ -340,11 +340,15 @@ describe('admin TOTP reset (DELETE /admin/users/:id/totp)', () => {
     );
   });
 
-  it('ends a login that was waiting for the second factor', async () => {
+  it('ends a login that was waiting for the second factor, even once a new one is enrolled', async () => {
     const user = await registerAndLogin(auth, 'waiting');
-    const secret = await enrolTotp(auth, user);
+    await enrolTotp(auth, user);
     const mfaToken = await startLogin(user);
     expect((await reset(user.id, await adminToken(auth))).status).toBe(204);
+    // The user enrols a new authenticator; the login started before the reset must not
+    // complete with it (it was checked against the factor the admin removed).
+    const fresh = await login(auth, user.email, STRONG_PASSWORD);
+    const secret = await enrolTotp(auth, { ...user, accessToken: fresh.accessToken });
     const second = await postJson(`${auth.url}/auth/login/mfa`, {
       mfaToken,
       code: totpCode(secret, auth.clock.now()),

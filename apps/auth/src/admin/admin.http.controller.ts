@@ -26,6 +26,13 @@ import { KeyRotationRefused, SigningKeyStore } from '../keys/signing-key.store';
 import { TotpEnrolmentService } from '../mfa/totp-enrolment.service';
 import { UpdateUserDto } from './dto/update-user.dto';
 
+/**
+ * Admin routes that grant privileges or remove a factor need a login at most this old (RFC 9470
+ * step-up): a stolen admin token alone could otherwise make its holder's own account an admin,
+ * log in afresh, and from there do anything.
+ */
+const PRIVILEGED_MAX_AUTH_AGE_SECONDS = 300;
+
 @ApiTags('admin')
 @ApiBearerAuth()
 @Controller('admin')
@@ -42,6 +49,7 @@ export class AdminHttpController {
 
   /** RFC 7591 registration: the secret is in this response only. */
   @Post('clients')
+  @RequireRecentAuth(PRIVILEGED_MAX_AUTH_AGE_SECONDS)
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
   async createClient(@Body() body: CreateClientDto, @CurrentPrincipal() admin: AccessTokenClaims) {
@@ -76,6 +84,7 @@ export class AdminHttpController {
   }
 
   @Patch('users/:id')
+  @RequireRecentAuth(PRIVILEGED_MAX_AUTH_AGE_SECONDS)
   @Header('Cache-Control', 'no-store')
   async updateUser(
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -100,24 +109,15 @@ export class AdminHttpController {
     };
   }
 
-  /**
-   * Removes a user's TOTP (a lost authenticator) and ends all their sessions. It turns an
-   * account back to password only, so it needs an admin login at most 5 minutes old
-   * (RFC 9470 step-up): a stolen admin token alone cannot do it.
-   */
+  /** Removes a user's TOTP (a lost authenticator) and ends all their sessions. */
   @Delete('users/:id/totp')
-  @RequireRecentAuth(300)
+  @RequireRecentAuth(PRIVILEGED_MAX_AUTH_AGE_SECONDS)
   @HttpCode(204)
   async resetTotp(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() admin: AccessTokenClaims,
   ) {
-    await this.totp.reset(id);
-    this.audit.record('admin_change', 'success', {
-      userId: admin.sub,
-      target: id,
-      reason: 'totp_reset',
-    });
+    await this.totp.reset(id, admin.sub);
   }
 
   @Post('keys/rotate')

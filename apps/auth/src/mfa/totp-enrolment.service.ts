@@ -75,7 +75,7 @@ export class TotpEnrolmentService {
    * factor, since the factor they were checked against is no longer trusted. The user logs in
    * with the password and may enrol again.
    */
-  async reset(userId: string): Promise<void> {
+  async reset(userId: string, adminId: string): Promise<void> {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const identity = await manager.findOne(Identity, {
         where: { id: userId },
@@ -89,7 +89,14 @@ export class TotpEnrolmentService {
     });
     if (outcome === 'unknown_user') throw new ApiError(404, 'user not found');
     if (outcome === 'not_enrolled') throw new ApiError(404, 'the user has no TOTP');
-    await this.limiter.reset(userId, this.rules.mfaAccount);
-    this.audit.record('mfa_enrolment', 'success', { userId, reason: 'reset_by_admin' });
+    // Recorded at once: the reset has committed, whatever happens next.
+    this.audit.record('admin_change', 'success', {
+      userId: adminId,
+      target: userId,
+      reason: 'totp_reset',
+    });
+    // The guess counter only matters for the next enrolment; a failure to clear it is no reason
+    // to report a committed reset as failed.
+    await this.limiter.reset(userId, this.rules.mfaAccount).catch(() => undefined);
   }
 }
