@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, type RemoteJWKSet } from 'jose';
 
 export interface IssuerKeysOptions {
   jwksUri: string;
@@ -18,7 +18,7 @@ export interface IssuerKeysOptions {
  * with random kids costs the issuer one request per cooldown. Keys are never taken from the
  * token (`jwk`, `jku`, `x5u`, `x5c` are refused before this is reached).
  */
-export function issuerKeys(options: IssuerKeysOptions): JWTVerifyGetKey {
+export function issuerKeys(options: IssuerKeysOptions): RemoteJWKSet {
   return createRemoteJWKSet(new URL(options.jwksUri), {
     cooldownDuration: options.cooldownMs,
     cacheMaxAge: options.maxAgeMs,

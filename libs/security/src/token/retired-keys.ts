@@ -1,12 +1,6 @@
-import {
-  createRemoteJWKSet,
-  customFetch,
-  errors,
-  type CryptoKey,
-  type JWSHeaderParameters,
-} from 'jose';
+import { errors, type CryptoKey, type JWSHeaderParameters } from 'jose';
 import type { KeyObject } from 'node:crypto';
-import type { IssuerKeysOptions } from './issuer-keys';
+import { issuerKeys, type IssuerKeysOptions } from './issuer-keys';
 
 /**
  * A key the issuer no longer signs with, and the period it signed in (NumericDate seconds).
@@ -66,12 +60,7 @@ export function retiredIssuerKeys(options: IssuerKeysOptions): RetiredKeyLookup 
     }
     return response;
   };
-  const remote = createRemoteJWKSet(new URL(options.jwksUri), {
-    cooldownDuration: options.cooldownMs,
-    cacheMaxAge: options.maxAgeMs,
-    timeoutDuration: options.timeoutMs,
-    [customFetch]: recordingFetch as typeof fetch,
-  });
+  const remote = issuerKeys({ ...options, fetch: recordingFetch as typeof fetch });
   return async (header) => {
     let key: CryptoKey;
     try {

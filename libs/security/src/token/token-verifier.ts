@@ -154,16 +154,16 @@ export class TokenVerifier {
   ): Promise<{ verified: VerifiedToken; withRetiredKey: boolean }> {
     checkTokenHeader(token, this.config.algorithms);
     let payload: JWTPayload;
-    let withRetiredKey = false;
+    let retired: RetiredKey | undefined;
     try {
       ({ payload } = await jwtVerify(token, this.keys, this.joseOptions(currentDate)));
     } catch (error) {
       const retiredKeys = allowRetiredKeys ? this.retiredKeys : undefined;
       if (!retiredKeys || !(error instanceof errors.JWKSNoMatchingKey)) throw fromJoseError(error);
-      payload = await this.verifyWithRetiredKey(token, currentDate, retiredKeys);
-      withRetiredKey = true;
+      ({ payload, retired } = await this.verifyWithRetiredKey(token, currentDate, retiredKeys));
     }
     const claims = validateClaims(payload);
+    if (retired) this.checkSigningPeriod(claims, retired);
     // No token of this issuer lives longer: a longer one was minted with a stolen key, and
     // would otherwise outlive the key's removal (in this cache, until its exp).
     if (claims.exp - claims.iat > MAX_ACCESS_TOKEN_TTL_SECONDS) {
@@ -171,7 +171,7 @@ export class TokenVerifier {
     }
     const principal = principalFromClaims(claims);
     raw.set(principal, token);
-    return { verified: { claims, principal }, withRetiredKey };
+    return { verified: { claims, principal }, withRetiredKey: retired !== undefined };
   }
 
   private joseOptions(currentDate: Date) {
@@ -187,37 +187,42 @@ export class TokenVerifier {
 
   /**
    * A token whose kid the live JWKS no longer lists, verified with the issuer's retired key of
-   * that kid. The key vouches only for tokens issued while it was signing, and no token of this
-   * issuer lives longer than MAX_ACCESS_TOKEN_TTL_SECONDS (checked in verifyCold): so even a retired private key that
-   * leaked later cannot sign a token valid after `retiredAt` + that lifetime + the tolerance,
-   * and the broker, not the publisher, sets the stored time it is checked at.
+   * that kid; its claims are then checked in verifyCold like any other's.
    */
   private async verifyWithRetiredKey(
     token: string,
     currentDate: Date,
     retiredKeys: RetiredKeyLookup,
-  ): Promise<JWTPayload> {
+  ): Promise<{ payload: JWTPayload; retired: RetiredKey }> {
     let retired: RetiredKey | undefined;
     const retiredKey: JWTVerifyGetKey = async (header) => {
       retired = await retiredKeys(header);
       if (!retired) throw new errors.JWKSNoMatchingKey();
       return retired.key;
     };
-    let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, retiredKey, this.joseOptions(currentDate)));
+      const { payload } = await jwtVerify(token, retiredKey, this.joseOptions(currentDate));
+      return { payload, retired: retired! };
     } catch (error) {
       throw fromJoseError(error);
     }
-    const { iat } = validateClaims(payload);
+  }
+
+  /**
+   * A retired key vouches only for tokens issued while it was signing, and no token of this
+   * issuer lives longer than MAX_ACCESS_TOKEN_TTL_SECONDS (checked in verifyCold): so even a
+   * retired private key that leaked later cannot sign a token valid after `retiredAt` + that
+   * lifetime + the tolerance, and the broker, not the publisher, sets the stored time it is
+   * checked at.
+   */
+  private checkSigningPeriod(claims: AccessTokenClaims, retired: RetiredKey): void {
     const leeway = this.config.clockToleranceSeconds;
-    if (iat < retired!.activatedAt - leeway || iat > retired!.retiredAt + leeway) {
+    if (claims.iat < retired.activatedAt - leeway || claims.iat > retired.retiredAt + leeway) {
       throw new SecurityError(
         'TOKEN_KEY_NOT_FOUND',
         'the token was not issued while its key was signing',
       );
     }
-    return payload;
   }
 
   /** exp and nbf (RFC 7519 §4.1.4-5) and a sane iat, each with the configured leeway. */
