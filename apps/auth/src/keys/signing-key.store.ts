@@ -141,19 +141,21 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A published key by `kid`; an unknown kid re-reads the table at most once a second. */
-  async publicKey(kid: string): Promise<KeyObject | undefined> {
-    const known = this.publicKeys.get(kid);
-    if (known || this.clock.now() - this.lastReload < 1000) return known;
-    await this.reload();
-    return this.publicKeys.get(kid);
+  publicKey(kid: string): Promise<KeyObject | undefined> {
+    return this.findOrReload(() => this.publicKeys.get(kid));
   }
 
   /** A retired key by `kid`, for messages stored before it retired; re-reads as `publicKey` does. */
-  async retiredKey(kid: string): Promise<RetiredKey | undefined> {
-    const known = this.retired.get(kid);
+  retiredKey(kid: string): Promise<RetiredKey | undefined> {
+    return this.findOrReload(() => this.retired.get(kid));
+  }
+
+  /** `find()`, and on a miss once more after re-reading the table (at most once a second). */
+  private async findOrReload<T>(find: () => T | undefined): Promise<T | undefined> {
+    const known = find();
     if (known || this.clock.now() - this.lastReload < 1000) return known;
     await this.reload();
-    return this.retired.get(kid);
+    return find();
   }
 
   /** RFC 7517 key set: next, current and previous public keys, never a private member. */
