@@ -24,7 +24,7 @@ export { Public } from '@app/platform';
 export { CheckPolicies } from './decorators/check-policies.decorator';
 export type { PolicyHandler } from './decorators/check-policies.decorator';
 export { CurrentAbility, CurrentPrincipal } from './decorators/current-principal.decorator';
-export { RequireRecentAuth } from './decorators/require-recent-auth.decorator';
+export { isRecentAuth, RequireRecentAuth } from './decorators/require-recent-auth.decorator';
 export { Scopes } from './decorators/scopes.decorator';
 export { SecurityGuard } from './guards/security.guard';
 
@@ -59,6 +59,7 @@ export type { PolicyTableRow } from './casl/policy-table';
 
 // Transports.
 export { bearerToken, httpBearerToken, messageBearerToken } from './transport/transport-of';
+export { bearerChallenge } from './transport/edge-error';
 export { serviceTokenInterceptor } from './transport/service-token.grpc-interceptor';
 export { SecureEventPublisher } from './transport/secure-event.publisher';
 export { EventsHeadersProvider } from './transport/events-headers.provider';

@@ -1,5 +1,12 @@
 import { ApiError, Public } from '@app/platform';
-import { httpBearerToken, TokenVerifier, type AccessTokenClaims } from '@app/security';
+import {
+  bearerChallenge,
+  httpBearerToken,
+  isRecentAuth,
+  SecurityError,
+  TokenVerifier,
+  type AccessTokenClaims,
+} from '@app/security';
 // @RequireRecentAuth's metadata. It is read by @app/security's SecurityGuard, which auth does not
 // use (auth verifies its own tokens against its own tables), so auth's guard reads it too: one
 // decorator for step-up in every service, not a second auth-only copy.
@@ -23,16 +30,17 @@ const refusal = (message: string, error?: string) =>
   });
 
 /** RFC 9470 §3: a valid token whose user authenticated too long ago for this route. */
-const stepUpRefusal = (maxAgeSeconds: number) =>
-  new ApiError(401, 'a more recent authentication is required', {
-    code: 'INSUFFICIENT_USER_AUTHENTICATION',
-    headers: {
-      'WWW-Authenticate':
-        'Bearer realm="auth", error="insufficient_user_authentication", ' +
-        `error_description="a more recent authentication is required", max_age=${maxAgeSeconds}`,
-      'Cache-Control': 'no-store',
-    },
+const stepUpRefusal = (maxAgeSeconds: number) => {
+  const error = new SecurityError(
+    'INSUFFICIENT_USER_AUTHENTICATION',
+    'a more recent authentication is required',
+    { maxAgeSeconds },
+  );
+  return new ApiError(401, error.message, {
+    code: error.code,
+    headers: { 'WWW-Authenticate': bearerChallenge(error, 'auth')!, 'Cache-Control': 'no-store' },
   });
+};
 
 /**
  * auth's own resource-server guard, global (APP_GUARD): every HTTP route needs a valid user
@@ -89,16 +97,12 @@ export class AccessTokenGuard implements CanActivate {
       });
       throw refusal('the access token is invalid, expired or revoked', 'invalid_token');
     }
-    if (recentAuthMaxAge !== undefined && !this.isRecent(claims, recentAuthMaxAge)) {
+    // Judged by auth's clock, the one that stamped `auth_time` at login.
+    const now = this.clock.now() / 1000;
+    if (recentAuthMaxAge !== undefined && !isRecentAuth(claims.auth_time, recentAuthMaxAge, now)) {
       throw stepUpRefusal(recentAuthMaxAge);
     }
     request.principal = claims;
     return true;
-  }
-
-  /** Judged by auth's clock, the one that stamped `auth_time` at login. */
-  private isRecent(claims: AccessTokenClaims, maxAgeSeconds: number): boolean {
-    if (claims.auth_time === undefined) return false;
-    return this.clock.now() / 1000 - claims.auth_time <= maxAgeSeconds;
   }
 }

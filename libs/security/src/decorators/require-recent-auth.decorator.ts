@@ -16,3 +16,15 @@ export function RequireRecentAuth(maxAgeSeconds: number): MethodDecorator & Clas
   }
   return RECENT_AUTH_MAX_AGE(maxAgeSeconds);
 }
+
+/**
+ * The rule `@RequireRecentAuth` enforces: a login at `authTime` (NumericDate) is at most
+ * `maxAgeSeconds` old at `nowSeconds`. A token without `auth_time` is never recent.
+ */
+export function isRecentAuth(
+  authTime: number | undefined,
+  maxAgeSeconds: number,
+  nowSeconds: number,
+): boolean {
+  return authTime !== undefined && nowSeconds - authTime <= maxAgeSeconds;
+}

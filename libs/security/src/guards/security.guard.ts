@@ -15,7 +15,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { AbilityFactory, type AppAbility } from '../casl/policy';
 import { checksSubject, POLICY_HANDLERS } from '../decorators/policy-handlers';
-import { RECENT_AUTH_MAX_AGE } from '../decorators/require-recent-auth.decorator';
+import { isRecentAuth, RECENT_AUTH_MAX_AGE } from '../decorators/require-recent-auth.decorator';
 import { REQUIRED_SCOPES } from '../decorators/scopes.decorator';
 import { HTTP_AUTHENTICATOR, SECURITY_OPTIONS } from '../security.constants';
 import { SecurityError } from '../security.error';
@@ -232,8 +232,7 @@ export class SecurityGuard implements CanActivate {
     if (principal.kind === 'service') {
       throw new SecurityError('FORBIDDEN', 'this operation needs a user');
     }
-    const age = Date.now() / 1000 - (principal.authTime ?? 0);
-    if (principal.authTime === undefined || age > maxAgeSeconds) {
+    if (!isRecentAuth(principal.authTime, maxAgeSeconds, Date.now() / 1000)) {
       throw new SecurityError(
         'INSUFFICIENT_USER_AUTHENTICATION',
         'a more recent authentication is required',
