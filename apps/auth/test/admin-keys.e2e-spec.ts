@@ -13,7 +13,7 @@ import {
 } from './support/auth-test-app';
 import { STREAM_MAX_AGE_MS } from '@app/platform';
 import { TokenVerifier } from '@app/security';
-import { SigningKeyStore } from '../src/keys/signing-key.store';
+import { MAX_RETIRED_KEYS, SigningKeyStore } from '../src/keys/signing-key.store';
 import { adminToken, registerAndLogin, revocationEvents } from './support/users';
 
 let auth: AuthTestApp;
@@ -530,6 +530,50 @@ describe('signing keys', () => {
     expect(new Set(results.map(({ token }) => decodeJwt(token).header.kid)).size).toBeGreaterThan(
       1,
     );
+  });
+
+  it('keeps at most MAX_RETIRED_KEYS retired keys once they have left the JWKS, the newest', async () => {
+    const [{ public_jwk: publicJwk }] = await auth.db.query(
+      'SELECT public_jwk FROM signing_keys LIMIT 1',
+    );
+    const now = new Date(auth.clock.now());
+    // More retired keys than the cap, one a minute, the newest retired an hour ago (out of the
+    // JWKS, well within a week).
+    const extra = 5;
+    await auth.db.query(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, activated_at, retired_at)
+       SELECT 'bulk-' || g, 'ES256', $1::jsonb || jsonb_build_object('kid', 'bulk-' || g), NULL,
+              $2::timestamptz - make_interval(mins => g + 2),
+              $2::timestamptz - make_interval(mins => g + 1),
+              $2::timestamptz - make_interval(mins => g)
+         FROM generate_series(60, 60 + $3::int - 1) AS g`,
+      [publicJwk, now, MAX_RETIRED_KEYS + extra],
+    );
+    // Rows beyond the cap that no rotation has deleted yet (a replica of an older version) are
+    // not served either.
+    await auth.app.get(SigningKeyStore).reload();
+    expect((await retiredJwks()).keys).toHaveLength(MAX_RETIRED_KEYS);
+    const { token } = await serviceToken();
+    const justRetired = decodeJwt(token).header.kid;
+    expect((await rotate()).status).toBe(200);
+    const kids = async (sql: string) =>
+      ((await auth.db.query(sql)) as { kid: string }[]).map((row) => row.kid);
+    const retiredRows = await kids('SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL');
+    expect(retiredRows).toHaveLength(MAX_RETIRED_KEYS);
+    expect(retiredRows).toContain(justRetired);
+    expect(retiredRows).toContain('bulk-60');
+    // The oldest went first.
+    expect(retiredRows).not.toContain(`bulk-${60 + MAX_RETIRED_KEYS + extra - 1}`);
+    const served = (await retiredJwks()).keys.map((key) => key.kid);
+    expect(served).toHaveLength(MAX_RETIRED_KEYS);
+    expect(served).toContain(justRetired);
+    // A key still in the JWKS is never dropped, whatever the count: live tokens need it.
+    await jwtVerify(token, createLocalJWKSet((await jwks()) as never), {
+      typ: 'at+jwt',
+      audience: 'orders',
+    });
+    await auth.db.query("DELETE FROM signing_keys WHERE kid LIKE 'bulk-%'");
+    await auth.app.get(SigningKeyStore).reload();
   });
 
   // Last: it moves the clock a week on.

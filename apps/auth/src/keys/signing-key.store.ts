@@ -50,6 +50,14 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
  */
 const STALE_AFTER_RELOADS = 3;
 
+/**
+ * The most retired keys kept past their JWKS retention (the retired key set). A week of keys at
+ * the default 24 h rotation is 8; rotating every minute (the shortest KEY_ROTATION_INTERVAL_SECONDS)
+ * would make 10,080, which every replica re-reads every few seconds and serves to
+ * anyone. At 1,000 (~180 kB) the set still covers 1,000 rotations of stored messages.
+ */
+export const MAX_RETIRED_KEYS = 1000;
+
 /** Serialises rotations of every replica (pg_advisory_xact_lock key). */
 const ROTATION_LOCK = 0x61757468;
 
@@ -116,6 +124,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
       if (!rows.some((row) => !row.activated_at)) await this.insertKey(manager, now, null);
     });
     await this.reload();
+    this.warnIfRetiredKeysFallShort();
     this.readiness.register('signing-keys', async () => {
       const sinceMs = performance.now() - this.lastSuccessfulReload;
       const intervalMs = this.config.KEY_RELOAD_INTERVAL_SECONDS * 1000;
@@ -128,6 +137,24 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
       this.config.KEY_RELOAD_INTERVAL_SECONDS * 1000,
     );
     this.timer.unref();
+  }
+
+  /**
+   * At a rotation interval under STREAM_MAX_AGE_MS / MAX_RETIRED_KEYS (~10 min), a consumer
+   * down for more than MAX_RETIRED_KEYS rotations finds messages whose key is gone, and
+   * dead-letters them.
+   */
+  private warnIfRetiredKeysFallShort(): void {
+    const coveredMs = this.config.KEY_ROTATION_INTERVAL_SECONDS * 1000 * MAX_RETIRED_KEYS;
+    if (coveredMs >= STREAM_MAX_AGE_MS) return;
+    this.logger.warn(
+      {
+        rotationIntervalSeconds: this.config.KEY_ROTATION_INTERVAL_SECONDS,
+        maxRetiredKeys: MAX_RETIRED_KEYS,
+        coveredHours: Math.floor(coveredMs / 3_600_000),
+      },
+      'retired keys cover less than a stream keeps messages: events queued longer are refused',
+    );
   }
 
   onModuleDestroy(): void {
@@ -195,6 +222,8 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
     const retiredJwks: RetiredJwk[] = [];
     for (const row of rows) {
       if (!row.retired_at || !row.activated_at) continue;
+      // Newest first; rows beyond the cap (left by a replica of an older version) are not served.
+      if (retiredJwks.length === MAX_RETIRED_KEYS) break;
       // Another replica may still sign with it until its next reload: the period ends there.
       const period = {
         iat: seconds(row.activated_at),
@@ -263,9 +292,20 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
         now,
       ]);
       await this.insertKey(manager, now, null);
-      await manager.query('DELETE FROM signing_keys WHERE retired_at < $1', [
-        new Date(now.getTime() - this.retiredRetentionMs),
-      ]);
+      // Keys no stored message can need, and retired keys beyond the newest MAX_RETIRED_KEYS
+      // once they have left the JWKS (a key still in the JWKS verifies live tokens).
+      await manager.query(
+        `DELETE FROM signing_keys
+          WHERE retired_at < $1
+             OR (retired_at < $2 AND kid NOT IN (
+                  SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL
+                   ORDER BY retired_at DESC LIMIT $3))`,
+        [
+          new Date(now.getTime() - this.retiredRetentionMs),
+          new Date(now.getTime() - this.retentionMs),
+          MAX_RETIRED_KEYS,
+        ],
+      );
       this.audit.record('key_rotation', 'success', {
         reason,
         kid: next.kid,
