@@ -203,6 +203,7 @@ describe('publishing', () => {
     ['auth', 'auth.identity.registered', 'AUTH'],
     ['auth', 'auth.identity.updated', 'AUTH'],
     ['auth', 'auth.revocations', 'AUTH'],
+    ['auth', 'auth.revocations.stored', 'AUTH'],
     ['users', 'users.deleted', 'USERS'],
     ['orders', 'orders.created', 'ORDERS'],
     ['orders', 'orders.cancelled', 'ORDERS'],
@@ -214,9 +215,11 @@ describe('publishing', () => {
   it.each([
     ['users', 'orders.created'],
     ['users', 'auth.revocations'],
+    ['users', 'auth.revocations.stored'],
     ['users', 'auth.identity.updated'],
     ['orders', 'users.deleted'],
     ['orders', 'auth.revocations'],
+    ['orders', 'auth.revocations.stored'],
     ['auth', 'users.deleted'],
     ['auth', 'orders.cancelled'],
     ['users', 'users.created'],
@@ -366,14 +369,18 @@ describe('durable consumers', () => {
 });
 
 describe('revocation broadcast (SPEC §3)', () => {
-  it.each(SERVICES)('lets every %s replica read auth.revocations through an ordered consumer', async (service) => {
-    const ack = await publish('auth', 'auth.revocations');
+  it.each(
+    SERVICES.flatMap((service) =>
+      ['auth.revocations', 'auth.revocations.stored'].map((subject) => [service, subject]),
+    ),
+  )('lets every %s replica read %s through an ordered consumer', async (service, subject) => {
+    const ack = await publish('auth', subject);
     // Start at that message so the test needs no sleep and reads no other test's data.
-    const consumer = await nc(service)
+    const consumer = await nc(service as Service)
       .jetstream()
-      .consumers.get('AUTH', { filterSubjects: 'auth.revocations', opt_start_seq: ack.seq });
+      .consumers.get('AUTH', { filterSubjects: subject, opt_start_seq: ack.seq });
     const msg = await consumer.next({ expires: 5_000 });
-    expect(msg?.subject).toBe('auth.revocations');
+    expect(msg?.subject).toBe(subject);
     expect(msg?.seq).toBe(ack.seq);
   });
 

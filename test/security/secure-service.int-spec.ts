@@ -498,6 +498,36 @@ describe('revocation', () => {
     expect((await grpcCall(token, aliceItem.id)).code).toBe(16);
   });
 
+  it('follows auth.revocations.stored too: a revoked events token signs no later message', async () => {
+    // auth publishes a revoked events token (and a deleted client) on both subjects; a replica
+    // replays auth.revocations.stored a week back, since a message waits in its stream that long.
+    // Published here on that subject alone, as a starting replica finds one older than 15 min.
+    const now = Math.floor(Date.now() / 1000);
+    const revoked = await issuer.serviceToken('auth', 'events', 'events:publish');
+    const { jti, exp } = JSON.parse(Buffer.from(revoked.split('.')[1], 'base64url').toString());
+    await publish(
+      'auth.revocations.stored',
+      { type: 'jti', jti, exp, at: now, signsEvents: true },
+      await authToken(),
+    );
+    // A marker after it on the same subject: once it is applied, so is the revocation.
+    const marker = randomUUID();
+    const markerToken = await issuer.userToken({ sub: marker, aud: 'inventory' });
+    await publish(
+      'auth.revocations.stored',
+      { type: 'sub', sub: marker, at: now + 3600 },
+      await authToken(),
+    );
+    await eventually(async () =>
+      (await http('/items/me', { token: markerToken })).status === 401 ? true : undefined,
+    );
+    const refused = await publish('auth.identity.registered', {}, revoked);
+    expect(await deadLetter(refused)).toMatchObject({ error_code: 'UNAUTHENTICATED' });
+    expect(applied.some((a) => a.messageId === refused)).toBe(false);
+    const id = await publish('auth.identity.registered', {}, await authToken());
+    await eventually(async () => (applied.some((a) => a.messageId === id) ? true : undefined));
+  });
+
   it('ignores a revocation published by anyone but auth', async () => {
     const token = await issuer.userToken({ sub: bob, aud: 'inventory' });
     await publish(

@@ -82,6 +82,11 @@ describe('admin', () => {
     expect(await revocationEvents(auth)).toContainEqual(
       expect.objectContaining({ type: 'client', clientId: 'inventory' }),
     );
+    // Also where a starting replica replays a week back: a message its tokens signed may wait
+    // in a stream that long.
+    expect(await revocationEvents(auth, 'auth.revocations.stored')).toContainEqual(
+      expect.objectContaining({ type: 'client', clientId: 'inventory' }),
+    );
     const again = await postForm(
       `${auth.url}/oauth/token`,
       { grant_type: 'client_credentials', audience: 'orders' },
@@ -294,12 +299,38 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
     });
     expect(response.status).toBe(200);
     const { jti } = decodeJwt(user.accessToken).payload;
-    expect(await revocationEvents(auth)).toContainEqual(
-      expect.objectContaining({ type: 'jti', jti }),
+    expect(await revocationEvents(auth)).toContainEqual({
+      type: 'jti',
+      jti,
+      exp: expect.any(Number),
+      at: expect.any(Number),
+    });
+    // A user token signs no NATS message: a 15-minute replay covers it.
+    expect(await revocationEvents(auth, 'auth.revocations.stored')).not.toContainEqual(
+      expect.objectContaining({ jti }),
     );
     expect((await (await exchange(user.accessToken)).json().then(asJson)).error).toBe(
       'invalid_grant',
     );
+  });
+
+  it('marks a revoked events token as signing events and broadcasts it for stored messages too', async () => {
+    const issued = await postForm(
+      `${auth.url}/oauth/token`,
+      { grant_type: 'client_credentials', audience: 'events', scope: 'events:publish' },
+      basic('users', auth.usersSecret),
+    );
+    const token = (await issued.json().then(asJson)).access_token as string;
+    const response = await postForm(
+      `${auth.url}/oauth/revoke`,
+      { token },
+      basic('users', auth.usersSecret),
+    );
+    expect(response.status).toBe(200);
+    const { jti } = decodeJwt(token).payload;
+    const event = expect.objectContaining({ type: 'jti', jti, signsEvents: true });
+    expect(await revocationEvents(auth)).toContainEqual(event);
+    expect(await revocationEvents(auth, 'auth.revocations.stored')).toContainEqual(event);
   });
 
   it('refuses a client revoking a token issued to another client', async () => {

@@ -1,5 +1,10 @@
 import { OutboxService, SUBJECTS } from '@app/platform';
-import type { AccessTokenClaims, RevocationEvent } from '@app/security';
+import {
+  coversStoredMessages,
+  EVENTS_AUDIENCE,
+  type AccessTokenClaims,
+  type RevocationEvent,
+} from '@app/security';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -30,6 +35,10 @@ export class RevocationService {
 
   private async publish(manager: EntityManager, event: RevocationEvent): Promise<void> {
     await this.outbox.enqueue(manager, SUBJECTS.REVOCATIONS, event);
+    // Replayed by a starting replica for a week, not 15 minutes (SUBJECTS.STORED_REVOCATIONS).
+    if (coversStoredMessages(event)) {
+      await this.outbox.enqueue(manager, SUBJECTS.STORED_REVOCATIONS, event);
+    }
   }
 
   /** Logout, or a refresh token reused after the grace window: one login session. */
@@ -90,11 +99,13 @@ export class RevocationService {
        ON CONFLICT (jti) DO NOTHING`,
       [claims.jti, new Date(claims.exp * 1000)],
     );
+    const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
     await this.publish(manager, {
       type: 'jti',
       jti: claims.jti,
       exp: claims.exp,
       at: this.cutoff(),
+      ...(audiences.includes(EVENTS_AUDIENCE) ? { signsEvents: true as const } : {}),
     });
     this.audit.record('revocation', 'success', {
       jti: claims.jti,

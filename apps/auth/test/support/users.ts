@@ -55,9 +55,13 @@ export function refresh(auth: AuthTestApp, token: string, headers: Record<string
 }
 
 /** Revocation events written to the outbox (the relay publishes them to auth.revocations). */
-export async function revocationEvents(auth: AuthTestApp): Promise<Record<string, unknown>[]> {
+export async function revocationEvents(
+  auth: AuthTestApp,
+  subject = 'auth.revocations',
+): Promise<Record<string, unknown>[]> {
   const rows: { payload: Record<string, unknown> }[] = await auth.db.query(
-    `SELECT payload FROM outbox_messages WHERE subject = 'auth.revocations' ORDER BY created_at`,
+    'SELECT payload FROM outbox_messages WHERE subject = $1 ORDER BY created_at',
+    [subject],
   );
   return rows.map((row) => row.payload);
 }

@@ -12,6 +12,12 @@ export const SUBJECTS = {
   IDENTITY_REGISTERED: 'auth.identity.registered',
   IDENTITY_UPDATED: 'auth.identity.updated',
   REVOCATIONS: 'auth.revocations',
+  /**
+   * The revocations that may cover a token signing NATS messages (a client, an events token),
+   * published here as well as on `auth.revocations`: a starting replica replays these for as
+   * long as a stream keeps a message, and the rest for 15 minutes only.
+   */
+  STORED_REVOCATIONS: 'auth.revocations.stored',
   USER_DELETED: 'users.deleted',
   ORDER_CREATED: 'orders.created',
   ORDER_CANCELLED: 'orders.cancelled',

@@ -1,5 +1,10 @@
 import type { AccessTokenClaims } from '../contract/access-token.claims';
-import { parseRevocationEvent, RevocationList } from './revocation-list';
+import {
+  parseRevocationEvent,
+  REVOCATION_RETENTION_SECONDS,
+  RevocationList,
+  STORED_MESSAGE_RETENTION_SECONDS,
+} from './revocation-list';
 
 const T = 1_764_000_000;
 const claims = (overrides: Partial<AccessTokenClaims> = {}): AccessTokenClaims => ({
@@ -53,6 +58,52 @@ describe('RevocationList', () => {
     now = T + 15 * 60 + 31;
     list.prune();
     expect(list.size).toBe(0);
+  });
+
+  // A NATS message is verified at the time the broker stored it, and waits up to a week: a
+  // revoked client's token (or a revoked events token) on a message stored after the
+  // revocation must still be refused when the message is consumed days later.
+  it('keeps a client revocation as long as a stream keeps a message, a user revocation not', () => {
+    let now = T;
+    const list = new RevocationList(() => now);
+    list.add({ type: 'client', clientId: 'orders', at: T });
+    list.add({ type: 'sub', sub: 'user-1', at: T });
+    const service = claims({ sub: 'orders', client_id: 'orders', sid: undefined, iat: T - 60 });
+    now = T + REVOCATION_RETENTION_SECONDS + 1;
+    list.prune();
+    expect(list.isRevoked(service)).toBe(true);
+    expect(list.isRevoked(claims({ iat: T - 60 }))).toBe(false);
+    now = T + REVOCATION_RETENTION_SECONDS + STORED_MESSAGE_RETENTION_SECONDS - 1;
+    list.prune();
+    expect(list.isRevoked(service)).toBe(true);
+    now += 2;
+    list.prune();
+    expect(list.isRevoked(service)).toBe(false);
+    expect(list.size).toBe(0);
+  });
+
+  it('keeps a revoked events token a stream message age past its expiry, another token only to it', () => {
+    let now = T;
+    const list = new RevocationList(() => now);
+    list.add({ type: 'jti', jti: 'events-1', exp: T + 900, at: T, signsEvents: true });
+    list.add({ type: 'jti', jti: 'users-1', exp: T + 900, at: T });
+    now = T + 900 + 31;
+    list.prune();
+    expect(list.isRevoked(claims({ jti: 'events-1' }))).toBe(true);
+    expect(list.isRevoked(claims({ jti: 'users-1', sid: undefined }))).toBe(false);
+    now = T + 900 + 30 + STORED_MESSAGE_RETENTION_SECONDS + 1;
+    list.prune();
+    expect(list.size).toBe(0);
+  });
+
+  it('reads signsEvents: true and nothing else', () => {
+    const base = { type: 'jti', jti: 'x', exp: T, at: T };
+    expect(parseRevocationEvent({ ...base, signsEvents: true })).toEqual({
+      ...base,
+      signsEvents: true,
+    });
+    expect(parseRevocationEvent(base)).toEqual(base);
+    expect(parseRevocationEvent({ ...base, signsEvents: 'true' })).toBeNull();
   });
 
   it.each([

@@ -3,11 +3,24 @@ import {
   USER_ACCESS_TOKEN_TTL_SECONDS,
   type AccessTokenClaims,
 } from '../contract/access-token.claims';
+import { STREAM_MAX_AGE_MS } from '@app/platform';
 import type { RevocationEvent } from '../contract/revocation.event';
 import { SecurityError } from '../security.error';
 
 /** How long an entry that is not bound to one token's `exp` is kept: every token it covers is expired by then. */
 export const REVOCATION_RETENTION_SECONDS = USER_ACCESS_TOKEN_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS;
+
+/**
+ * How much longer an entry is kept that may cover a service token signing NATS messages: a
+ * message it signed is verified at the time the broker stored it, and waits in its stream for
+ * up to STREAM_MAX_AGE_MS.
+ */
+export const STORED_MESSAGE_RETENTION_SECONDS = STREAM_MAX_AGE_MS / 1000;
+
+/** Whether a revocation may cover a token that signs NATS messages (see RevocationEvent). */
+export function coversStoredMessages(event: RevocationEvent): boolean {
+  return event.type === 'client' || (event.type === 'jti' && event.signsEvents === true);
+}
 
 const MAX_ID_LENGTH = 256;
 
@@ -26,9 +39,11 @@ export function parseRevocationEvent(value: unknown): RevocationEvent | null {
   if (!isSeconds(event.at)) return null;
   switch (event.type) {
     case 'jti':
-      return isId(event.jti) && isSeconds(event.exp)
-        ? { type: 'jti', jti: event.jti, exp: event.exp, at: event.at }
-        : null;
+      if (!isId(event.jti) || !isSeconds(event.exp)) return null;
+      if (event.signsEvents !== undefined && event.signsEvents !== true) return null;
+      return event.signsEvents
+        ? { type: 'jti', jti: event.jti, exp: event.exp, at: event.at, signsEvents: true }
+        : { type: 'jti', jti: event.jti, exp: event.exp, at: event.at };
     case 'sid':
       return isId(event.sid) ? { type: 'sid', sid: event.sid, at: event.at } : null;
     case 'sub':
@@ -46,37 +61,44 @@ export function parseRevocationEvent(value: unknown): RevocationEvent | null {
  * The in-memory deny-list of one replica, fed by `auth.revocations` (SPEC §3). Times are JWT
  * NumericDates (seconds). Checked on every request, cache hit or not.
  *
- * - `jti`: that token, until its `exp`.
+ * - `jti`: that token.
  * - `sid`: every token of the session, whenever issued: a revoked refresh family never
  *   issues again, so a token of it issued after `at` (by a refresh that raced the revocation)
  *   is no more valid than the others. auth's own check decides the same way.
  * - `sub` / `client`: every token of the user / client issued before `at` (`iat < at`).
+ *
+ * An entry is kept until no token it covers can be presented any more: a user token's entry
+ * until that token expired; a `client` entry, or that of a token signing events, a stream's
+ * message age longer, since a message is verified at the time it was stored. A message stored
+ * before the revocation is refused too, as auth's own event guard refuses it: a revoked
+ * publisher's queued messages are dead-lettered (recorded), not processed.
  */
 export class RevocationList {
+  /** jti → until when the entry is kept. */
   private readonly byJti = new Map<string, number>();
-  private readonly bySid = new Map<string, number>();
-  private readonly bySub = new Map<string, number>();
-  private readonly byClient = new Map<string, number>();
+  private readonly bySid = new Map<string, Cutoff>();
+  private readonly bySub = new Map<string, Cutoff>();
+  private readonly byClient = new Map<string, Cutoff>();
   private lastPrune = 0;
 
   constructor(private readonly now: () => number = () => Date.now() / 1000) {}
 
   add(event: RevocationEvent): void {
+    const stored = coversStoredMessages(event) ? STORED_MESSAGE_RETENTION_SECONDS : 0;
     switch (event.type) {
-      case 'jti':
-        this.byJti.set(event.jti, Math.max(event.exp, this.byJti.get(event.jti) ?? 0));
+      case 'jti': {
+        const keepUntil = event.exp + CLOCK_TOLERANCE_SECONDS + stored;
+        this.byJti.set(event.jti, Math.max(keepUntil, this.byJti.get(event.jti) ?? 0));
         break;
+      }
       case 'sid':
-        this.bySid.set(event.sid, Math.max(event.at, this.bySid.get(event.sid) ?? 0));
+        addCutoff(this.bySid, event.sid, event.at, stored);
         break;
       case 'sub':
-        this.bySub.set(event.sub, Math.max(event.at, this.bySub.get(event.sub) ?? 0));
+        addCutoff(this.bySub, event.sub, event.at, stored);
         break;
       case 'client':
-        this.byClient.set(
-          event.clientId,
-          Math.max(event.at, this.byClient.get(event.clientId) ?? 0),
-        );
+        addCutoff(this.byClient, event.clientId, event.at, stored);
         break;
     }
     this.pruneNowAndThen();
@@ -90,9 +112,9 @@ export class RevocationList {
   isRevoked(claims: AccessTokenClaims): boolean {
     if (this.byJti.has(claims.jti)) return true;
     if (claims.sid !== undefined && this.bySid.has(claims.sid)) return true;
-    const subAt = this.bySub.get(claims.sub);
+    const subAt = this.bySub.get(claims.sub)?.at;
     if (subAt !== undefined && claims.iat < subAt) return true;
-    const clientAt = this.byClient.get(claims.client_id);
+    const clientAt = this.byClient.get(claims.client_id)?.at;
     return clientAt !== undefined && claims.iat < clientAt;
   }
 
@@ -100,19 +122,32 @@ export class RevocationList {
     return this.byJti.size + this.bySid.size + this.bySub.size + this.byClient.size;
   }
 
-  /** Forgets entries that can no longer match an unexpired token. */
+  /** Forgets entries that can no longer match a token that may still be presented. */
   prune(): void {
     const now = this.now();
     this.lastPrune = now;
-    for (const [jti, exp] of this.byJti) {
-      if (exp + CLOCK_TOLERANCE_SECONDS < now) this.byJti.delete(jti);
-    }
+    for (const [jti, keepUntil] of this.byJti) if (keepUntil < now) this.byJti.delete(jti);
     for (const map of [this.bySid, this.bySub, this.byClient]) {
-      for (const [key, at] of map) if (at + REVOCATION_RETENTION_SECONDS < now) map.delete(key);
+      for (const [key, { keepUntil }] of map) if (keepUntil < now) map.delete(key);
     }
   }
 
   private pruneNowAndThen(): void {
     if (this.now() - this.lastPrune >= 10) this.prune();
   }
+}
+
+/** `iat < at` is revoked (for `sid`, every token); kept until `keepUntil`. */
+interface Cutoff {
+  at: number;
+  keepUntil: number;
+}
+
+function addCutoff(map: Map<string, Cutoff>, key: string, at: number, stored: number): void {
+  const keepUntil = at + REVOCATION_RETENTION_SECONDS + stored;
+  const known = map.get(key);
+  map.set(key, {
+    at: Math.max(at, known?.at ?? 0),
+    keepUntil: Math.max(keepUntil, known?.keepUntil ?? 0),
+  });
 }

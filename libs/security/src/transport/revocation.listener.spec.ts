@@ -9,30 +9,50 @@ import { RevocationListener } from './revocation.listener';
 
 const NOW = Math.floor(Date.now() / 1000);
 
-function revocation(seq: number, sub: string): JsMsg {
+function revocation(
+  seq: number,
+  sub: string,
+  subject = 'auth.revocations',
+  event: object = { type: 'sub', sub, at: NOW + 60 },
+): JsMsg {
   const headers = natsHeaders();
   headers.set('Authorization', 'Bearer auth-events-token');
   headers.set('Nats-Msg-Id', `msg-${seq}`);
   return {
     seq,
-    subject: 'auth.revocations',
-    data: Buffer.from(JSON.stringify({ type: 'sub', sub, at: NOW + 60 })),
+    subject,
+    data: Buffer.from(JSON.stringify(event)),
     headers,
     info: { timestampNanos: Date.now() * 1e6, deliveryCount: 1 },
   } as unknown as JsMsg;
 }
 
-/** A stream of revocation messages; each consumer delivers from the sequence it was asked for. */
+interface ConsumerRequest {
+  filterSubjects: string;
+  opt_start_seq?: number;
+  opt_start_time?: string;
+}
+
+/**
+ * A stream of revocation messages; each consumer delivers, of its filter subject, from the
+ * sequence it was asked for. `starts` records the sequences asked for on `auth.revocations`.
+ */
 function fakeNats(stream: JsMsg[]) {
   const starts: (number | undefined)[] = [];
+  const requests: ConsumerRequest[] = [];
   const nats = {
     whenConnected: async () => undefined,
     jetstream: () => ({
       consumers: {
-        get: async (_stream: string, options: { opt_start_seq?: number }) => {
-          starts.push(options.opt_start_seq);
+        get: async (_stream: string, options: ConsumerRequest) => {
+          requests.push(options);
+          if (options.filterSubjects === 'auth.revocations') starts.push(options.opt_start_seq);
           let stopped = false;
-          const delivered = stream.filter((message) => message.seq >= (options.opt_start_seq ?? 1));
+          const delivered = stream.filter(
+            (message) =>
+              message.subject === options.filterSubjects &&
+              message.seq >= (options.opt_start_seq ?? 1),
+          );
           return {
             // As at creation: how many messages the consumer has to deliver.
             info: async () => ({ num_pending: delivered.length }),
@@ -53,7 +73,7 @@ function fakeNats(stream: JsMsg[]) {
       },
     }),
   };
-  return { nats: nats as unknown as NatsConnectionService, starts };
+  return { nats: nats as unknown as NatsConnectionService, starts, requests };
 }
 
 const authPrincipal = {
@@ -68,7 +88,7 @@ const claims = (sub: string) => ({ sub, jti: `jti-${sub}`, client_id: 'web', iat
 
 /** A listener on `stream`, its messages checked by `verify`, started; stop it with `listener`. */
 function startListener(stream: JsMsg[], verify: () => Promise<unknown>) {
-  const { nats, starts } = fakeNats(stream);
+  const { nats, starts, requests } = fakeNats(stream);
   const revocations = new RevocationList();
   const checks = new Map<string, () => Promise<void>>();
   const readiness = {
@@ -86,7 +106,7 @@ function startListener(stream: JsMsg[], verify: () => Promise<unknown>) {
       () => true,
       () => false,
     );
-  return { listener, revocations, starts, ready };
+  return { listener, revocations, starts, requests, ready };
 }
 
 describe('RevocationListener', () => {
@@ -183,6 +203,57 @@ describe('RevocationListener', () => {
       release();
       await eventually(ready, 3000, 20);
       expect(await ready()).toBe(true);
+    } finally {
+      release();
+      await listener.onApplicationShutdown();
+    }
+  });
+
+  it('replays auth.revocations 15 min back and auth.revocations.stored a stream message age back', async () => {
+    const stored = revocation(2, 'orders', 'auth.revocations.stored', {
+      type: 'client',
+      clientId: 'inventory',
+      at: NOW,
+    });
+    const verify = jest.fn(async () => ({ principal: authPrincipal }));
+    const before = Date.now();
+    const { listener, revocations, requests, ready } = startListener(
+      [revocation(1, 'alice'), stored],
+      verify,
+    );
+    const inventory = { sub: 'inventory', jti: 'j', client_id: 'inventory', iat: NOW - 60 };
+    try {
+      await eventually(ready, 3000, 20);
+      expect(revocations.isRevoked(claims('alice'))).toBe(true);
+      expect(revocations.isRevoked(inventory as never)).toBe(true);
+      const startOf = (subject: string) =>
+        Date.parse(requests.find((request) => request.filterSubjects === subject)!.opt_start_time!);
+      const minutes = (ms: number) => Math.round(ms / 60_000);
+      expect(minutes(before - startOf('auth.revocations'))).toBe(16);
+      expect(minutes(before - startOf('auth.revocations.stored'))).toBe(7 * 24 * 60 + 16);
+    } finally {
+      await listener.onApplicationShutdown();
+    }
+  });
+
+  it('is not ready while the stored revocations are still replaying', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const verify = jest.fn(async () => {
+      await held;
+      return { principal: authPrincipal };
+    });
+    const stored = revocation(1, 'x', 'auth.revocations.stored', {
+      type: 'client',
+      clientId: 'inventory',
+      at: NOW,
+    });
+    const { listener, ready } = startListener([stored], verify);
+    try {
+      await eventually(() => verify.mock.calls.length === 1, 3000, 20);
+      expect(await ready()).toBe(false);
+      release();
+      await eventually(ready, 3000, 20);
     } finally {
       release();
       await listener.onApplicationShutdown();

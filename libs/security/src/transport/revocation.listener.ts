@@ -17,29 +17,44 @@ import {
   parseRevocationEvent,
   REVOCATION_RETENTION_SECONDS,
   RevocationList,
+  STORED_MESSAGE_RETENTION_SECONDS,
 } from '../token/revocation-list';
 import type { TokenVerifier } from '../token/token-verifier';
 import { messageBearerToken } from './transport-of';
 
+/** One subject followed from a start time back: its own ordered consumer and progress. */
+interface Feed {
+  readonly subject: string;
+  /** How far back a starting replica reads. */
+  readonly replaySeconds: number;
+  /** Stream sequence of the last applied message: a resumed consumer continues after it. */
+  lastSequence: number;
+  /** Whether the messages of the replay window have all been applied. */
+  replayed: boolean;
+  messages: ConsumerMessages | null;
+}
+
 /**
- * Feeds this replica's deny-list from `auth.revocations`. Every replica must see every
- * revocation, so each reads with its own ephemeral ordered consumer (not a shared durable),
- * starting 15 min + tolerance back so a restarted replica rebuilds its list. Each message is
- * authenticated like any event: a token valid when stored, audience events, scope
+ * Feeds this replica's deny-list from auth's revocations. Every replica must see every
+ * revocation, so each reads with its own ephemeral ordered consumers (not a shared durable),
+ * and a restarted replica rebuilds its list by replaying: `auth.revocations` 15 min +
+ * tolerance back (every token a revocation there covers has expired by then), and
+ * `auth.revocations.stored` (the few revocations that may cover a token signing NATS
+ * messages, which auth publishes on both) as long again as a stream keeps a message. Each
+ * message is authenticated like any event: a token valid when stored, audience events, scope
  * events:publish, published by `auth`.
  */
 export class RevocationListener implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Revocations');
-  private messages: ConsumerMessages | null = null;
   private stopped = false;
-  private running: Promise<void> | null = null;
-  /** Stream sequence of the last applied message: a resumed consumer continues after it. */
-  private lastSequence = 0;
-  /**
-   * Whether the revocations of the replay window have all been applied: until then this
-   * replica is not ready, since it would accept tokens revoked in the last 15 minutes.
-   */
-  private replayed = false;
+  private running: Promise<void>[] = [];
+  private readonly feeds: Feed[] = [
+    { subject: SUBJECTS.REVOCATIONS, replaySeconds: REVOCATION_RETENTION_SECONDS },
+    {
+      subject: SUBJECTS.STORED_REVOCATIONS,
+      replaySeconds: REVOCATION_RETENTION_SECONDS + STORED_MESSAGE_RETENTION_SECONDS,
+    },
+  ].map((feed) => ({ ...feed, lastSequence: 0, replayed: false, messages: null }));
 
   constructor(
     private readonly nats: NatsConnectionService,
@@ -49,55 +64,61 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
   ) {}
 
   onApplicationBootstrap(): void {
+    // Until every replay window is applied this replica is not ready: it would accept tokens
+    // revoked in the last 15 minutes (or, on NATS, messages of a revoked publisher).
     this.readiness?.register('revocations', async () => {
-      if (!this.replayed) throw new Error('revocations of the last 15 minutes not replayed yet');
+      const behind = this.feeds.filter((feed) => !feed.replayed).map((feed) => feed.subject);
+      if (behind.length > 0) throw new Error(`revocations not replayed yet: ${behind.join(', ')}`);
     });
-    this.running = this.run();
+    this.running = this.feeds.map((feed) => this.follow(feed));
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    this.messages?.stop();
-    await this.running;
+    for (const feed of this.feeds) feed.messages?.stop();
+    await Promise.all(this.running);
   }
 
-  private async run(): Promise<void> {
+  private async follow(feed: Feed): Promise<void> {
     while (!this.stopped) {
       try {
         await this.nats.whenConnected();
         if (this.stopped) return;
-        const startAt = new Date(Date.now() - REVOCATION_RETENTION_SECONDS * 1000);
+        const startAt = new Date(Date.now() - feed.replaySeconds * 1000);
         const consumer = await this.nats.jetstream().consumers.get(STREAMS.AUTH.name, {
-          filterSubjects: SUBJECTS.REVOCATIONS,
-          ...(this.lastSequence > 0
-            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSequence + 1 }
+          filterSubjects: feed.subject,
+          ...(feed.lastSequence > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: feed.lastSequence + 1 }
             : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: startAt.toISOString() }),
         });
-        this.messages = await consumer.consume();
-        this.logger.log('following auth.revocations');
+        feed.messages = await consumer.consume();
+        this.logger.log(`following ${feed.subject}`);
         // What the consumer had to deliver when it was created; each message then tells how
         // many are still pending after it.
-        if ((await consumer.info(true)).num_pending === 0) this.markReplayed();
-        for await (const message of this.messages) {
+        if ((await consumer.info(true)).num_pending === 0) this.markReplayed(feed);
+        for await (const message of feed.messages) {
           await this.apply(message);
-          this.lastSequence = message.seq;
-          if (message.info.pending === 0) this.markReplayed();
+          feed.lastSequence = message.seq;
+          if (message.info.pending === 0) this.markReplayed(feed);
           if (this.stopped) break;
         }
       } catch (error) {
-        this.messages?.stop();
+        feed.messages?.stop();
         if (this.stopped) return;
         // Typically the AUTH stream does not exist yet (auth has not started): try again soon.
-        this.logger.warn({ error: (error as Error).message }, 'revocations not followed yet');
+        this.logger.warn(
+          { subject: feed.subject, error: (error as Error).message },
+          'revocations not followed yet',
+        );
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 1000).unref());
     }
   }
 
-  private markReplayed(): void {
-    if (this.replayed) return;
-    this.replayed = true;
-    this.logger.log('revocations of the last 15 minutes replayed');
+  private markReplayed(feed: Feed): void {
+    if (feed.replayed) return;
+    feed.replayed = true;
+    this.logger.log(`${feed.subject} replayed`);
   }
 
   /**
