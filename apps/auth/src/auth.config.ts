@@ -52,6 +52,15 @@ export const authConfigSchema = baseConfigSchema
     ORDERS_CLIENT_SECRET: clientSecret,
     /** Algorithm of new signing keys; see bench/auth-signing.bench.ts for why ES256. */
     SIGNING_ALG: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
+    /**
+     * `true` accepts, besides the issuer identifier, RFC 7523's older audiences in a
+     * private_key_jwt assertion: the token endpoint URL, or an array holding either. For
+     * clients not yet moved to draft-ietf-oauth-rfc7523bis; each such client is logged once.
+     */
+    CLIENT_ASSERTION_LEGACY_AUDIENCE: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
     KEY_ROTATION_INTERVAL_SECONDS: seconds(24 * 3600, 60),
     /** A `next` key must have been in the JWKS this long before it may sign. */
     KEY_PUBLISH_LEAD_SECONDS: seconds(60, 0),

@@ -194,7 +194,7 @@ describe('private_key_jwt (RFC 7523)', () => {
   const claims = () => ({
     iss: 'billing',
     sub: 'billing',
-    aud: `${auth.config.AUTH_ISSUER}/oauth/token`,
+    aud: auth.config.AUTH_ISSUER,
     exp: Math.floor(auth.clock.now() / 1000) + 60,
     jti: randomUUID(),
   });
@@ -216,6 +216,84 @@ describe('private_key_jwt (RFC 7523)', () => {
     const [h, p] = jwt.split('.');
     const forged = `${h}.${p}.${sign('sha256', Buffer.from(`${h}.${p}`), { key: other, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
     expect((await request(forged)).status).toBe(401);
+  });
+});
+
+describe('private_key_jwt audience (draft-ietf-oauth-rfc7523bis)', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const assertion = (aud: unknown) => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = {
+      iss: 'ledger',
+      sub: 'ledger',
+      aud,
+      exp: Math.floor(auth.clock.now() / 1000) + 60,
+      jti: randomUUID(),
+    };
+    const input = `${b64({ alg: 'ES256', kid: 'k1' })}.${b64(claims)}`;
+    return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  };
+  const status = async (aud: unknown) =>
+    (
+      await postForm(`${auth.url}/oauth/token`, {
+        grant_type: 'client_credentials',
+        audience: 'orders',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion(aud),
+      })
+    ).status;
+  const issuer = () => auth.config.AUTH_ISSUER;
+  const tokenEndpoint = () => `${issuer()}/oauth/token`;
+  const legacy = (enabled: boolean) =>
+    ((
+      auth.config as { CLIENT_ASSERTION_LEGACY_AUDIENCE: boolean }
+    ).CLIENT_ASSERTION_LEGACY_AUDIENCE = enabled);
+  beforeAll(async () => {
+    const response = await postJson(
+      `${auth.url}/admin/clients`,
+      {
+        client_name: 'ledger',
+        scope: 'orders:read',
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        audience: ['orders'],
+        jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1' }] },
+      },
+      bearer(await adminToken(auth)),
+    );
+    expect(response.status).toBe(201);
+  });
+  afterEach(() => legacy(false));
+
+  it('accepts the issuer identifier as the one audience', async () => {
+    expect(auth.config.CLIENT_ASSERTION_LEGACY_AUDIENCE).toBe(false);
+    expect(await status(issuer())).toBe(200);
+  });
+
+  // An authorization server the client also uses can name this token endpoint as its own and
+  // collect an assertion for it; the issuer identifier, alone, is what the client checked.
+  it.each([
+    ['the token endpoint URL', () => tokenEndpoint()],
+    ['an array holding the issuer', () => [issuer()]],
+    ['an array holding the issuer and another server', () => [issuer(), 'https://as.example']],
+  ])('refuses %s as the audience', async (_name, aud) => {
+    expect(await status(aud())).toBe(401);
+  });
+
+  it('accepts the older audiences with CLIENT_ASSERTION_LEGACY_AUDIENCE, logging the client once', async () => {
+    legacy(true);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      expect(await status(tokenEndpoint())).toBe(200);
+      expect(await status([issuer(), 'https://as.example'])).toBe(200);
+      expect(await status('https://as.example/token')).toBe(401);
+      const lines = warn.mock.calls.filter(([, message]) =>
+        String(message).startsWith('client assertion with a legacy audience'),
+      );
+      expect(lines).toEqual([[{ clientId: 'ledger' }, expect.any(String)]]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
@@ -309,6 +387,13 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
     expect(await revocationEvents(auth, 'auth.revocations.stored')).not.toContainEqual(
       expect.objectContaining({ jti }),
     );
+    const [row] = await auth.db.query(
+      'SELECT expires_at FROM revoked_access_tokens WHERE jti = $1',
+      [jti],
+    );
+    expect(row.expires_at.getTime()).toBe(
+      (decodeJwt(user.accessToken).payload.exp as number) * 1000,
+    );
     expect((await (await exchange(user.accessToken)).json().then(asJson)).error).toBe(
       'invalid_grant',
     );
@@ -327,10 +412,25 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
       basic('users', auth.usersSecret),
     );
     expect(response.status).toBe(200);
-    const { jti } = decodeJwt(token).payload;
+    const { jti, exp } = decodeJwt(token).payload as { jti: string; exp: number };
     const event = expect.objectContaining({ type: 'jti', jti, signsEvents: true });
     expect(await revocationEvents(auth)).toContainEqual(event);
     expect(await revocationEvents(auth, 'auth.revocations.stored')).toContainEqual(event);
+    // auth's own event guard denies it as long: its row outlives the token by a stream's age.
+    const [row] = await auth.db.query(
+      'SELECT expires_at FROM revoked_access_tokens WHERE jti = $1',
+      [jti],
+    );
+    expect(row.expires_at.getTime()).toBe(exp * 1000 + STREAM_MAX_AGE_MS);
+    // Revoked again: nothing new to tell the replicas (each broadcast costs every replica's replay).
+    const again = await postForm(
+      `${auth.url}/oauth/revoke`,
+      { token },
+      basic('users', auth.usersSecret),
+    );
+    expect(again.status).toBe(200);
+    const events = await revocationEvents(auth);
+    expect(events.filter((e) => e.jti === jti)).toHaveLength(1);
   });
 
   it('refuses a client revoking a token issued to another client', async () => {
@@ -586,7 +686,24 @@ describe('signing keys', () => {
     expect((await retiredJwks()).keys).toHaveLength(MAX_RETIRED_KEYS);
     const { token } = await serviceToken();
     const justRetired = decodeJwt(token).header.kid;
-    expect((await rotate()).status).toBe(200);
+    const [{ retired }] = await auth.db.query(
+      'SELECT count(*)::int AS retired FROM signing_keys WHERE retired_at IS NOT NULL',
+    );
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      expect((await rotate()).status).toBe(200);
+      // Keys a week of stored messages may need went (all of them younger than a week, plus
+      // the one this rotation retired, minus the cap): the operator is told.
+      expect(warn).toHaveBeenCalledWith(
+        expect.objectContaining({
+          dropped: retired + 1 - MAX_RETIRED_KEYS,
+          maxRetiredKeys: MAX_RETIRED_KEYS,
+        }),
+        'retired keys dropped within a week: queued messages they signed will be refused',
+      );
+    } finally {
+      warn.mockRestore();
+    }
     const kids = async (sql: string) =>
       ((await auth.db.query(sql)) as { kid: string }[]).map((row) => row.kid);
     const retiredRows = await kids('SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL');
@@ -605,6 +722,35 @@ describe('signing keys', () => {
     });
     await auth.db.query("DELETE FROM signing_keys WHERE kid LIKE 'bulk-%'");
     await auth.app.get(SigningKeyStore).reload();
+  });
+
+  it('never drops a key still in the JWKS, however many there are', async () => {
+    const [{ public_jwk: publicJwk }] = await auth.db.query(
+      'SELECT public_jwk FROM signing_keys LIMIT 1',
+    );
+    const now = new Date(auth.clock.now());
+    // More keys than the cap, all retired within the last 100 s: every one still verifies
+    // live tokens.
+    const count = MAX_RETIRED_KEYS + 5;
+    await auth.db.query(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, activated_at, retired_at)
+       SELECT 'live-' || g, 'ES256', $1::jsonb || jsonb_build_object('kid', 'live-' || g), NULL,
+              $2::timestamptz - interval '1 hour', $2::timestamptz - interval '1 hour',
+              $2::timestamptz - make_interval(secs => g / 10.0)
+         FROM generate_series(1, $3::int) AS g`,
+      [publicJwk, now, count],
+    );
+    try {
+      expect((await rotate()).status).toBe(200);
+      const [{ kept }] = await auth.db.query(
+        "SELECT count(*)::int AS kept FROM signing_keys WHERE kid LIKE 'live-%'",
+      );
+      expect(kept).toBe(count);
+      expect((await jwks()).keys.map((key) => key.kid)).toContain(`live-${count}`);
+    } finally {
+      await auth.db.query("DELETE FROM signing_keys WHERE kid LIKE 'live-%'");
+      await auth.app.get(SigningKeyStore).reload();
+    }
   });
 
   // Last: it moves the clock a week on.

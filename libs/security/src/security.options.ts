@@ -38,7 +38,8 @@ export interface SecurityModuleOptions {
   /** Verified tokens kept in memory (LRU); 0 disables the cache. Default 10 000. */
   verificationCacheSize?: number;
   /**
-   * Follow `auth.revocations` on NATS (needs `MessagingModule`). Default true. Turning it off
+   * Follow `auth.revocations` and `auth.revocations.stored` on NATS (needs `MessagingModule`).
+   * Default true. Turning it off
    * means revoked tokens stay valid until they expire: for tests and benchmarks only.
    */
   revocations?: boolean;

@@ -12,6 +12,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../common/clock';
+import { returnedRows } from '../common/sql';
 import { encodeHeader } from '../tokens/jws';
 import { KeyEncryption } from './key-encryption';
 import { generateSigningKeyPair, toPublicJwk, type PublicJwk } from './key-pair';
@@ -203,10 +204,16 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
 
   async reload(): Promise<void> {
     const now = this.clock.now();
+    // The unretired keys, those still in the JWKS, and the newest MAX_RETIRED_KEYS retired
+    // within the week (rows beyond the cap that a replica of an older version left are not read).
     const rows: KeyRow[] = await this.dataSource.query(
-      `SELECT * FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1
-        ORDER BY created_at DESC`,
-      [new Date(now - this.retiredRetentionMs)],
+      `SELECT * FROM signing_keys
+        WHERE retired_at IS NULL OR retired_at > $2
+           OR (retired_at > $1 AND kid IN (
+                SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL
+                 ORDER BY retired_at DESC, kid LIMIT $3))
+        ORDER BY retired_at DESC NULLS FIRST, created_at DESC, kid`,
+      [new Date(now - this.retiredRetentionMs), new Date(now - this.retentionMs), MAX_RETIRED_KEYS],
     );
     const published = rows.filter(
       (row) => !row.retired_at || row.retired_at.getTime() > now - this.retentionMs,
@@ -222,7 +229,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
     const retiredJwks: RetiredJwk[] = [];
     for (const row of rows) {
       if (!row.retired_at || !row.activated_at) continue;
-      // Newest first; rows beyond the cap (left by a replica of an older version) are not served.
+      // Most recently retired first: the cap keeps the ones the rotation's DELETE keeps.
       if (retiredJwks.length === MAX_RETIRED_KEYS) break;
       // Another replica may still sign with it until its next reload: the period ends there.
       const period = {
@@ -257,6 +264,8 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
    * it holds in memory until its next reload, which `retentionMs` allows for.)
    */
   async rotate(reason: 'manual' | 'scheduled', onlyIfOlderThanMs?: number): Promise<boolean> {
+    /** Retirement times of keys the cap deleted before their week was over. */
+    let droppedEarly: Date[] = [];
     const rotated = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [ROTATION_LOCK]);
       const now = new Date(this.clock.now());
@@ -294,18 +303,21 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
       await this.insertKey(manager, now, null);
       // Keys no stored message can need, and retired keys beyond the newest MAX_RETIRED_KEYS
       // once they have left the JWKS (a key still in the JWKS verifies live tokens).
-      await manager.query(
-        `DELETE FROM signing_keys
-          WHERE retired_at < $1
-             OR (retired_at < $2 AND kid NOT IN (
-                  SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL
-                   ORDER BY retired_at DESC LIMIT $3))`,
-        [
-          new Date(now.getTime() - this.retiredRetentionMs),
-          new Date(now.getTime() - this.retentionMs),
-          MAX_RETIRED_KEYS,
-        ],
+      const weekAgo = new Date(now.getTime() - this.retiredRetentionMs);
+      const deleted = returnedRows<{ retired_at: Date }>(
+        await manager.query(
+          `DELETE FROM signing_keys
+            WHERE retired_at < $1
+               OR (retired_at < $2 AND kid NOT IN (
+                    SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL
+                     ORDER BY retired_at DESC, kid LIMIT $3))
+            RETURNING retired_at`,
+          [weekAgo, new Date(now.getTime() - this.retentionMs), MAX_RETIRED_KEYS],
+        ),
       );
+      droppedEarly = deleted
+        .filter((row) => row.retired_at >= weekAgo)
+        .map((row) => row.retired_at);
       this.audit.record('key_rotation', 'success', {
         reason,
         kid: next.kid,
@@ -313,6 +325,18 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
       });
       return true;
     });
+    if (rotated && droppedEarly.length > 0) {
+      // Rotations faster than the cap allows (manual ones, or a short interval): a consumer
+      // down since before the newest of these dead-letters the messages they signed.
+      this.logger.warn(
+        {
+          dropped: droppedEarly.length,
+          maxRetiredKeys: MAX_RETIRED_KEYS,
+          newestRetiredAt: new Date(Math.max(...droppedEarly.map((date) => date.getTime()))),
+        },
+        'retired keys dropped within a week: queued messages they signed will be refused',
+      );
+    }
     // The rotation has committed: a failed reload must not report it as failed. This replica
     // keeps signing with the old key (still valid, still published) until the next timed reload.
     if (rotated) await this.reloadOrWarn();

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config';
 import { CLOCK, type Clock } from '../common/clock';
@@ -15,17 +15,45 @@ export type AssertionResult =
   | { client: null; clientId?: string; reason: string };
 
 /**
- * RFC 7523 §3 client assertions: iss = sub = client_id, aud = this token endpoint (or the
- * issuer), a short exp, a jti never seen before, signed by a key the client registered.
+ * RFC 7523 §3 client assertions: iss = sub = client_id, aud = the issuer identifier (one
+ * string, draft-ietf-oauth-rfc7523bis), a short exp, a jti never seen before, signed by a key
+ * the client registered.
  */
 @Injectable()
 export class PrivateKeyJwtVerifier {
+  private readonly logger = new Logger('ClientAssertions');
+  /** Clients already logged for a legacy audience (at most one line per client and process). */
+  private readonly legacyAudienceLogged = new Set<string>();
+
   constructor(
     private readonly clients: ClientsService,
     private readonly dataSource: DataSource,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  /**
+   * draft-ietf-oauth-rfc7523bis: the audience is the issuer identifier, as a single string. A
+   * token endpoint URL, or an array, let an authorization server the client also talks to
+   * (one that names this token endpoint as its own) obtain an assertion valid here. The older
+   * forms are accepted only with CLIENT_ASSERTION_LEGACY_AUDIENCE.
+   */
+  private acceptsAudience(aud: unknown, clientId: string): boolean {
+    const issuer = this.config.AUTH_ISSUER;
+    if (aud === issuer) return true;
+    if (!this.config.CLIENT_ASSERTION_LEGACY_AUDIENCE) return false;
+    const endpoint = `${issuer.replace(/\/$/, '')}/oauth/token`;
+    const audiences: unknown[] = Array.isArray(aud) ? aud : [aud];
+    if (!audiences.some((value) => value === endpoint || value === issuer)) return false;
+    if (!this.legacyAudienceLogged.has(clientId)) {
+      this.legacyAudienceLogged.add(clientId);
+      this.logger.warn(
+        { clientId },
+        'client assertion with a legacy audience (token endpoint URL or array): send the issuer identifier alone',
+      );
+    }
+    return true;
+  }
 
   async verify(assertion: string, claimedClientId?: string): Promise<AssertionResult> {
     let decoded;
@@ -58,9 +86,7 @@ export class PrivateKeyJwtVerifier {
     });
     if (!verified) return { client: null, clientId, reason: 'bad_signature' };
 
-    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    const endpoint = `${this.config.AUTH_ISSUER.replace(/\/$/, '')}/oauth/token`;
-    if (!audiences.some((aud) => aud === endpoint || aud === this.config.AUTH_ISSUER)) {
+    if (!this.acceptsAudience(claims.aud, clientId)) {
       return { client: null, clientId, reason: 'wrong_audience' };
     }
     const now = this.clock.now() / 1000;

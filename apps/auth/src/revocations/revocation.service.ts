@@ -1,7 +1,7 @@
-import { OutboxService, SUBJECTS } from '@app/platform';
+import { OutboxService, STREAM_MAX_AGE_MS, SUBJECTS } from '@app/platform';
 import {
   coversStoredMessages,
-  EVENTS_AUDIENCE,
+  maySignEvents,
   type AccessTokenClaims,
   type RevocationEvent,
 } from '@app/security';
@@ -92,20 +92,29 @@ export class RevocationService {
     this.audit.record('revocation', 'success', { userId, reason });
   }
 
-  /** RFC 7009 revocation of one access token. */
+  /**
+   * RFC 7009 revocation of one access token. A token that can sign NATS messages stays denied
+   * (here and in every replica's list) as long as a stream keeps a message it signed, not
+   * only until it expires. A token revoked before is not broadcast again.
+   */
   async revokeAccessToken(manager: EntityManager, claims: AccessTokenClaims): Promise<void> {
-    await manager.query(
-      `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
-       ON CONFLICT (jti) DO NOTHING`,
-      [claims.jti, new Date(claims.exp * 1000)],
+    const signsEvents = maySignEvents(claims);
+    // `expires_at` is when the row may go (AUTH_RETENTION deletes it an hour later).
+    const keepUntilMs = claims.exp * 1000 + (signsEvents ? STREAM_MAX_AGE_MS : 0);
+    const inserted = returnedRows(
+      await manager.query(
+        `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
+         ON CONFLICT (jti) DO NOTHING RETURNING 1`,
+        [claims.jti, new Date(keepUntilMs)],
+      ),
     );
-    const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
+    if (inserted.length === 0) return;
     await this.publish(manager, {
       type: 'jti',
       jti: claims.jti,
       exp: claims.exp,
       at: this.cutoff(),
-      ...(audiences.includes(EVENTS_AUDIENCE) ? { signsEvents: true as const } : {}),
+      ...(signsEvents ? { signsEvents: true as const } : {}),
     });
     this.audit.record('revocation', 'success', {
       jti: claims.jti,

@@ -68,3 +68,19 @@ export function publisherOf(subject: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Whether a token can sign a NATS message a consumer accepts (SPEC §5): a client-credentials
+ * token (no `roles`, no `act`) for audience `events` with scope `events:publish`, of a client
+ * that owns a subject prefix. Only such a token's revocation must outlive its expiry.
+ */
+export function maySignEvents(claims: AccessTokenClaims): boolean {
+  const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
+  return (
+    !claims.roles &&
+    !claims.act &&
+    audiences.includes(EVENTS_AUDIENCE) &&
+    claims.scope.split(' ').includes(EVENTS_PUBLISH_SCOPE) &&
+    Object.values(SUBJECT_PUBLISHERS).includes(claims.client_id)
+  );
+}

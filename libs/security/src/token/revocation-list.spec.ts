@@ -96,14 +96,15 @@ describe('RevocationList', () => {
     expect(list.size).toBe(0);
   });
 
-  it('reads signsEvents: true and nothing else', () => {
+  it('reads signsEvents: true; any other value still revokes, for the usual time', () => {
     const base = { type: 'jti', jti: 'x', exp: T, at: T };
     expect(parseRevocationEvent({ ...base, signsEvents: true })).toEqual({
       ...base,
       signsEvents: true,
     });
     expect(parseRevocationEvent(base)).toEqual(base);
-    expect(parseRevocationEvent({ ...base, signsEvents: 'true' })).toBeNull();
+    expect(parseRevocationEvent({ ...base, signsEvents: 'true' })).toEqual(base);
+    expect(parseRevocationEvent({ ...base, signsEvents: null })).toEqual(base);
   });
 
   it.each([

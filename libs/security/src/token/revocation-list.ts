@@ -40,8 +40,8 @@ export function parseRevocationEvent(value: unknown): RevocationEvent | null {
   switch (event.type) {
     case 'jti':
       if (!isId(event.jti) || !isSeconds(event.exp)) return null;
-      if (event.signsEvents !== undefined && event.signsEvents !== true) return null;
-      return event.signsEvents
+      // The marker only lengthens how long the entry is kept: any other value still revokes.
+      return event.signsEvents === true
         ? { type: 'jti', jti: event.jti, exp: event.exp, at: event.at, signsEvents: true }
         : { type: 'jti', jti: event.jti, exp: event.exp, at: event.at };
     case 'sid':
