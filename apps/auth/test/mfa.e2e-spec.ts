@@ -1,5 +1,8 @@
 import { eventually } from '../../../test/support/eventually';
+import { DataSource } from 'typeorm';
+import { Identity } from '../src/identities/identity.entity';
 import { KeyEncryption } from '../src/keys/key-encryption';
+import { TotpEnrolmentService } from '../src/mfa/totp-enrolment.service';
 import { newTotpSecret, totpCode } from '../src/mfa/totp';
 import {
   asJson,
@@ -354,6 +357,31 @@ describe('admin TOTP reset (DELETE /admin/users/:id/totp)', () => {
       code: totpCode(secret, auth.clock.now()),
     });
     expect(second.status).toBe(401);
+  });
+
+  it('leaves no pending secret from a setup that read the account before the reset', async () => {
+    const user = await registerAndLogin(auth, 'racing-setup');
+    const setup = await fetch(`${auth.url}/auth/mfa/totp/setup`, {
+      method: 'POST',
+      headers: bearer(user.accessToken),
+    });
+    expect(setup.status).toBe(200);
+    const identities = auth.app.get(DataSource).getRepository(Identity);
+    const readBeforeReset = await identities.findOneBy({ id: user.id });
+    expect((await reset(user.id, await adminToken(auth))).status).toBe(204);
+    // A second setup, whose read happened before the reset committed, writes after it.
+    const read = jest.spyOn(identities, 'findOneBy').mockResolvedValueOnce(readBeforeReset);
+    try {
+      await expect(auth.app.get(TotpEnrolmentService).setup(user.id)).rejects.toMatchObject({
+        status: 409,
+      });
+    } finally {
+      read.mockRestore();
+    }
+    const [row] = await auth.db.query('SELECT totp_pending_secret FROM identities WHERE id = $1', [
+      user.id,
+    ]);
+    expect(row.totp_pending_secret).toBeNull();
   });
 
   it('needs an admin whose login is at most 5 minutes old, and an admin at all', async () => {

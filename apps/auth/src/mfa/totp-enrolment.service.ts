@@ -1,6 +1,6 @@
 import { ApiError, assertAllowed, RateLimiter } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Identity } from '../identities/identity.entity';
 import { KeyEncryption } from '../keys/key-encryption';
@@ -27,12 +27,15 @@ export class TotpEnrolmentService {
     if (!identity) throw new ApiError(401, 'unknown user');
     if (identity.totpSecret) throw new ApiError(409, 'TOTP is already enabled');
     const secret = newTotpSecret();
-    await this.dataSource
+    // Written only to the account as read: a confirm, an admin reset or a revocation that
+    // committed meanwhile wins, and this setup leaves nothing behind.
+    const { affected } = await this.dataSource
       .getRepository(Identity)
       .update(
-        { id: userId },
+        { id: userId, totpSecret: IsNull(), tokensValidAfter: identity.tokensValidAfter },
         { totpPendingSecret: this.encryption.encrypt(secret, `totp:${userId}`) },
       );
+    if (!affected) throw new ApiError(409, 'the account changed during setup: try again');
     return { secret, otpauthUri: totpUri(secret, identity.email) };
   }
 
