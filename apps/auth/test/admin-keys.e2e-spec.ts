@@ -12,7 +12,7 @@ import {
   bearer,
 } from './support/auth-test-app';
 import { STREAM_MAX_AGE_MS } from '@app/platform';
-import { TokenVerifier } from '@app/security';
+import { CLOCK_TOLERANCE_SECONDS, TokenVerifier } from '@app/security';
 import { MAX_RETIRED_KEYS, SigningKeyStore } from '../src/keys/signing-key.store';
 import { adminToken, registerAndLogin, revocationEvents } from './support/users';
 
@@ -421,7 +421,8 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
       'SELECT expires_at FROM revoked_access_tokens WHERE jti = $1',
       [jti],
     );
-    expect(row.expires_at.getTime()).toBe(exp * 1000 + STREAM_MAX_AGE_MS);
+    const keepUntil = (exp + CLOCK_TOLERANCE_SECONDS) * 1000 + STREAM_MAX_AGE_MS;
+    expect(row.expires_at.getTime()).toBe(keepUntil);
     // Revoked again: nothing new to tell the replicas (each broadcast costs every replica's replay).
     const again = await postForm(
       `${auth.url}/oauth/revoke`,
@@ -431,6 +432,33 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
     expect(again.status).toBe(200);
     const events = await revocationEvents(auth);
     expect(events.filter((e) => e.jti === jti)).toHaveLength(1);
+  });
+
+  it('lengthens the row an older version kept only until the token expired', async () => {
+    const issued = await postForm(
+      `${auth.url}/oauth/token`,
+      { grant_type: 'client_credentials', audience: 'events', scope: 'events:publish' },
+      basic('users', auth.usersSecret),
+    );
+    const token = (await issued.json().then(asJson)).access_token as string;
+    const { jti, exp } = decodeJwt(token).payload as { jti: string; exp: number };
+    await auth.db.query('INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)', [
+      jti,
+      new Date(exp * 1000),
+    ]);
+    const response = await postForm(
+      `${auth.url}/oauth/revoke`,
+      { token },
+      basic('users', auth.usersSecret),
+    );
+    expect(response.status).toBe(200);
+    const [row] = await auth.db.query(
+      'SELECT expires_at FROM revoked_access_tokens WHERE jti = $1',
+      [jti],
+    );
+    expect(row.expires_at.getTime()).toBe(
+      (exp + CLOCK_TOLERANCE_SECONDS) * 1000 + STREAM_MAX_AGE_MS,
+    );
   });
 
   it('refuses a client revoking a token issued to another client', async () => {

@@ -251,7 +251,8 @@ describe('TOTP enrolment', () => {
     await enrolTotp(auth, user);
     const active = (await totpColumns(user.id)).totp_secret;
     expect((await setup(user)).status).toBe(409);
-    // What a setup leaves when it read the row just before a confirm committed.
+    // What an older version's setup left when it read the row just before a confirm committed
+    // (setup no longer writes beside an active secret; confirm still refuses it).
     const intruder = newTotpSecret();
     await auth.db.query('UPDATE identities SET totp_pending_secret = $2 WHERE id = $1', [
       user.id,

@@ -212,7 +212,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
            OR (retired_at > $1 AND kid IN (
                 SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL
                  ORDER BY retired_at DESC, kid LIMIT $3))
-        ORDER BY retired_at DESC NULLS FIRST, created_at DESC, kid`,
+        ORDER BY retired_at DESC NULLS FIRST, kid`,
       [new Date(now - this.retiredRetentionMs), new Date(now - this.retentionMs), MAX_RETIRED_KEYS],
     );
     const published = rows.filter(
@@ -332,7 +332,9 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
         {
           dropped: droppedEarly.length,
           maxRetiredKeys: MAX_RETIRED_KEYS,
-          newestRetiredAt: new Date(Math.max(...droppedEarly.map((date) => date.getTime()))),
+          newestRetiredAt: new Date(
+            droppedEarly.reduce((newest, date) => Math.max(newest, date.getTime()), 0),
+          ),
         },
         'retired keys dropped within a week: queued messages they signed will be refused',
       );

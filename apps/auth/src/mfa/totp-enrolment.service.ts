@@ -48,8 +48,9 @@ export class TotpEnrolmentService {
         where: { id: userId },
         lock: { mode: 'pessimistic_write' },
       });
-      // A pending secret can exist beside an active one (a setup that read the row before a
-      // confirm committed): confirming it would silently replace the owner's second factor.
+      // Setup writes no pending secret beside an active one, but a row from an older version
+      // (whose setup did not check) may hold one: confirming it would silently replace the
+      // owner's second factor.
       if (identity?.totpSecret) return 'already_enabled';
       const accepted = await this.challenges.acceptCode(manager, userId, code, true);
       if (!accepted) return 'bad_code';

@@ -1,5 +1,6 @@
 import { OutboxService, STREAM_MAX_AGE_MS, SUBJECTS } from '@app/platform';
 import {
+  CLOCK_TOLERANCE_SECONDS,
   coversStoredMessages,
   maySignEvents,
   type AccessTokenClaims,
@@ -99,16 +100,23 @@ export class RevocationService {
    */
   async revokeAccessToken(manager: EntityManager, claims: AccessTokenClaims): Promise<void> {
     const signsEvents = maySignEvents(claims);
-    // `expires_at` is when the row may go (AUTH_RETENTION deletes it an hour later).
-    const keepUntilMs = claims.exp * 1000 + (signsEvents ? STREAM_MAX_AGE_MS : 0);
-    const inserted = returnedRows(
+    // `expires_at` is when the row may go (AUTH_RETENTION deletes it an hour later): for a
+    // token signing events, when the last message it could sign (stored by exp + tolerance)
+    // has left its stream.
+    const keepUntilMs =
+      claims.exp * 1000 + (signsEvents ? CLOCK_TOLERANCE_SECONDS * 1000 + STREAM_MAX_AGE_MS : 0);
+    // A row already there (revoked before, perhaps by an older version keeping it shorter)
+    // is lengthened, and not broadcast again.
+    const [row] = returnedRows<{ inserted: boolean }>(
       await manager.query(
         `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
-         ON CONFLICT (jti) DO NOTHING RETURNING 1`,
+         ON CONFLICT (jti) DO UPDATE
+           SET expires_at = GREATEST(revoked_access_tokens.expires_at, EXCLUDED.expires_at)
+         RETURNING (xmax = 0) AS inserted`,
         [claims.jti, new Date(keepUntilMs)],
       ),
     );
-    if (inserted.length === 0) return;
+    if (!row?.inserted) return;
     await this.publish(manager, {
       type: 'jti',
       jti: claims.jti,

@@ -29,6 +29,7 @@ describe('maySignEvents', () => {
     ['a client owning no subject prefix', { sub: 'inventory', client_id: 'inventory' }],
     ['a user token', { roles: ['customer' as const], sub: 'user-1' }],
     ['a delegated token', { roles: ['customer' as const], sub: 'user-1', act: { sub: 'users' } }],
+    ['a token with act and no roles', { act: { sub: 'users' } }],
   ])('is false for %s', (_name, overrides) => {
     expect(maySignEvents(eventsToken(overrides))).toBe(false);
   });
