@@ -41,7 +41,11 @@ export type {
 export { accessTokenOf, TokenVerifier } from './token/token-verifier';
 export type { VerifyOptions } from './token/token-verifier';
 export type { VerifiedToken } from './token/verification-cache';
-export { coversStoredMessages, RevocationList } from './token/revocation-list';
+export {
+  coversStoredMessages,
+  RevocationList,
+  storedMessagesDeadline,
+} from './token/revocation-list';
 export type { RetiredKey, RetiredKeyLookup } from './token/retired-keys';
 export { isUnauthenticated, ServiceTokenClient } from './token/service-token.client';
 

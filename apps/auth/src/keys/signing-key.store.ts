@@ -59,6 +59,13 @@ const STALE_AFTER_RELOADS = 3;
  */
 export const MAX_RETIRED_KEYS = 1000;
 
+/**
+ * The MAX_RETIRED_KEYS most recently retired keys (`$3` is the cap): what reload serves and
+ * what a rotation keeps, one ordering for both.
+ */
+const NEWEST_RETIRED_KIDS = `SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL
+  ORDER BY retired_at DESC, kid LIMIT $3`;
+
 /** Serialises rotations of every replica (pg_advisory_xact_lock key). */
 const ROTATION_LOCK = 0x61757468;
 
@@ -209,9 +216,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
     const rows: KeyRow[] = await this.dataSource.query(
       `SELECT * FROM signing_keys
         WHERE retired_at IS NULL OR retired_at > $2
-           OR (retired_at > $1 AND kid IN (
-                SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL
-                 ORDER BY retired_at DESC, kid LIMIT $3))
+           OR (retired_at > $1 AND kid IN (${NEWEST_RETIRED_KIDS}))
         ORDER BY retired_at DESC NULLS FIRST, kid`,
       [new Date(now - this.retiredRetentionMs), new Date(now - this.retentionMs), MAX_RETIRED_KEYS],
     );
@@ -308,9 +313,7 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
         await manager.query(
           `DELETE FROM signing_keys
             WHERE retired_at < $1
-               OR (retired_at < $2 AND kid NOT IN (
-                    SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL
-                     ORDER BY retired_at DESC, kid LIMIT $3))
+               OR (retired_at < $2 AND kid NOT IN (${NEWEST_RETIRED_KIDS}))
             RETURNING retired_at`,
           [weekAgo, new Date(now.getTime() - this.retentionMs), MAX_RETIRED_KEYS],
         ),

@@ -1,8 +1,8 @@
-import { OutboxService, STREAM_MAX_AGE_MS, SUBJECTS } from '@app/platform';
+import { OutboxService, SUBJECTS } from '@app/platform';
 import {
-  CLOCK_TOLERANCE_SECONDS,
   coversStoredMessages,
   maySignEvents,
+  storedMessagesDeadline,
   type AccessTokenClaims,
   type RevocationEvent,
 } from '@app/security';
@@ -101,10 +101,9 @@ export class RevocationService {
   async revokeAccessToken(manager: EntityManager, claims: AccessTokenClaims): Promise<void> {
     const signsEvents = maySignEvents(claims);
     // `expires_at` is when the row may go (AUTH_RETENTION deletes it an hour later): for a
-    // token signing events, when the last message it could sign (stored by exp + tolerance)
-    // has left its stream.
-    const keepUntilMs =
-      claims.exp * 1000 + (signsEvents ? CLOCK_TOLERANCE_SECONDS * 1000 + STREAM_MAX_AGE_MS : 0);
+    // token signing events, when the last message it could sign has left its stream (the
+    // deadline every replica's list keeps it to).
+    const keepUntilMs = (signsEvents ? storedMessagesDeadline(claims.exp) : claims.exp) * 1000;
     // A row already there (revoked before, perhaps by an older version keeping it shorter)
     // is lengthened, and not broadcast again.
     const [row] = returnedRows<{ inserted: boolean }>(

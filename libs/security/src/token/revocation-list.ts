@@ -17,6 +17,14 @@ export const REVOCATION_RETENTION_SECONDS = USER_ACCESS_TOKEN_TTL_SECONDS + CLOC
  */
 export const STORED_MESSAGE_RETENTION_SECONDS = STREAM_MAX_AGE_MS / 1000;
 
+/**
+ * Until when a revocation of a token that signs NATS messages must be kept (seconds): the last
+ * message it could sign is stored by `exp` + tolerance and stays in its stream that long again.
+ */
+export function storedMessagesDeadline(exp: number): number {
+  return exp + CLOCK_TOLERANCE_SECONDS + STORED_MESSAGE_RETENTION_SECONDS;
+}
+
 /** Whether a revocation may cover a token that signs NATS messages (see RevocationEvent). */
 export function coversStoredMessages(event: RevocationEvent): boolean {
   return event.type === 'client' || (event.type === 'jti' && event.signsEvents === true);
@@ -87,7 +95,9 @@ export class RevocationList {
     const stored = coversStoredMessages(event) ? STORED_MESSAGE_RETENTION_SECONDS : 0;
     switch (event.type) {
       case 'jti': {
-        const keepUntil = event.exp + CLOCK_TOLERANCE_SECONDS + stored;
+        const keepUntil = stored
+          ? storedMessagesDeadline(event.exp)
+          : event.exp + CLOCK_TOLERANCE_SECONDS;
         this.byJti.set(event.jti, Math.max(keepUntil, this.byJti.get(event.jti) ?? 0));
         break;
       }
