@@ -474,6 +474,19 @@ describe('NATS (JetStream)', () => {
 });
 
 describe('revocation', () => {
+  /**
+   * Publishes a genuine revocation of a fresh user on `subject` and waits until the service
+   * refuses that user: every message published on `subject` before it has been applied.
+   */
+  const appliedUpTo = async (subject: string) => {
+    const marker = randomUUID();
+    const markerToken = await issuer.userToken({ sub: marker, aud: 'inventory' });
+    await publish(subject, { type: 'sub', sub: marker, at: T0 + 3600 }, await authToken());
+    await eventually(async () =>
+      (await http('/items/me', { token: markerToken })).status === 401 ? true : undefined,
+    );
+  };
+
   it('refuses a revoked token within 1 s, on every transport', async () => {
     const sid = randomUUID();
     const token = await issuer.userToken({
@@ -511,16 +524,7 @@ describe('revocation', () => {
       await authToken(),
     );
     // A marker after it on the same subject: once it is applied, so is the revocation.
-    const marker = randomUUID();
-    const markerToken = await issuer.userToken({ sub: marker, aud: 'inventory' });
-    await publish(
-      'auth.revocations.stored',
-      { type: 'sub', sub: marker, at: now + 3600 },
-      await authToken(),
-    );
-    await eventually(async () =>
-      (await http('/items/me', { token: markerToken })).status === 401 ? true : undefined,
-    );
+    await appliedUpTo('auth.revocations.stored');
     const refused = await publish('auth.identity.registered', {}, revoked);
     expect(await deadLetter(refused)).toMatchObject({ error_code: 'UNAUTHENTICATED' });
     expect(applied.some((a) => a.messageId === refused)).toBe(false);
@@ -536,16 +540,7 @@ describe('revocation', () => {
       await issuer.serviceToken('orders', 'events', 'events:publish'),
     );
     // Followed by a genuine one for someone else, so we know the first was read and refused.
-    const marker = randomUUID();
-    const markerToken = await issuer.userToken({ sub: marker, aud: 'inventory' });
-    await publish(
-      'auth.revocations',
-      { type: 'sub', sub: marker, at: T0 + 3600 },
-      await authToken(),
-    );
-    await eventually(async () =>
-      (await http('/items/me', { token: markerToken })).status === 401 ? true : undefined,
-    );
+    await appliedUpTo('auth.revocations');
     expect((await http('/items/me', { token })).status).toBe(200);
   });
 });

@@ -217,83 +217,47 @@ describe('private_key_jwt (RFC 7523)', () => {
     const forged = `${h}.${p}.${sign('sha256', Buffer.from(`${h}.${p}`), { key: other, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
     expect((await request(forged)).status).toBe(401);
   });
-});
 
-describe('private_key_jwt audience (draft-ietf-oauth-rfc7523bis)', () => {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const assertion = (aud: unknown) => {
-    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const claims = {
-      iss: 'ledger',
-      sub: 'ledger',
-      aud,
-      exp: Math.floor(auth.clock.now() / 1000) + 60,
-      jti: randomUUID(),
-    };
-    const input = `${b64({ alg: 'ES256', kid: 'k1' })}.${b64(claims)}`;
-    return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
-  };
-  const status = async (aud: unknown) =>
-    (
-      await postForm(`${auth.url}/oauth/token`, {
-        grant_type: 'client_credentials',
-        audience: 'orders',
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion(aud),
-      })
-    ).status;
-  const issuer = () => auth.config.AUTH_ISSUER;
-  const tokenEndpoint = () => `${issuer()}/oauth/token`;
-  const legacy = (enabled: boolean) =>
-    ((
-      auth.config as { CLIENT_ASSERTION_LEGACY_AUDIENCE: boolean }
-    ).CLIENT_ASSERTION_LEGACY_AUDIENCE = enabled);
-  beforeAll(async () => {
-    const response = await postJson(
-      `${auth.url}/admin/clients`,
-      {
-        client_name: 'ledger',
-        scope: 'orders:read',
-        grant_types: ['client_credentials'],
-        token_endpoint_auth_method: 'private_key_jwt',
-        audience: ['orders'],
-        jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1' }] },
-      },
-      bearer(await adminToken(auth)),
-    );
-    expect(response.status).toBe(201);
-  });
-  afterEach(() => legacy(false));
+  describe('audience (draft-ietf-oauth-rfc7523bis)', () => {
+    const status = async (aud: unknown) => (await request(assertion({ ...claims(), aud }))).status;
+    const issuer = () => auth.config.AUTH_ISSUER;
+    const tokenEndpoint = () => `${issuer()}/oauth/token`;
+    const legacy = (enabled: boolean) =>
+      ((
+        auth.config as { CLIENT_ASSERTION_LEGACY_AUDIENCE: boolean }
+      ).CLIENT_ASSERTION_LEGACY_AUDIENCE = enabled);
+    afterEach(() => legacy(false));
 
-  it('accepts the issuer identifier as the one audience', async () => {
-    expect(auth.config.CLIENT_ASSERTION_LEGACY_AUDIENCE).toBe(false);
-    expect(await status(issuer())).toBe(200);
-  });
+    it('accepts the issuer identifier as the one audience', async () => {
+      expect(auth.config.CLIENT_ASSERTION_LEGACY_AUDIENCE).toBe(false);
+      expect(await status(issuer())).toBe(200);
+    });
 
-  // An authorization server the client also uses can name this token endpoint as its own and
-  // collect an assertion for it; the issuer identifier, alone, is what the client checked.
-  it.each([
-    ['the token endpoint URL', () => tokenEndpoint()],
-    ['an array holding the issuer', () => [issuer()]],
-    ['an array holding the issuer and another server', () => [issuer(), 'https://as.example']],
-  ])('refuses %s as the audience', async (_name, aud) => {
-    expect(await status(aud())).toBe(401);
-  });
+    // An authorization server the client also uses can name this token endpoint as its own and
+    // collect an assertion for it; the issuer identifier, alone, is what the client checked.
+    it.each([
+      ['the token endpoint URL', () => tokenEndpoint()],
+      ['an array holding the issuer', () => [issuer()]],
+      ['an array holding the issuer and another server', () => [issuer(), 'https://as.example']],
+    ])('refuses %s as the audience', async (_name, aud) => {
+      expect(await status(aud())).toBe(401);
+    });
 
-  it('accepts the older audiences with CLIENT_ASSERTION_LEGACY_AUDIENCE, logging the client once', async () => {
-    legacy(true);
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    try {
-      expect(await status(tokenEndpoint())).toBe(200);
-      expect(await status([issuer(), 'https://as.example'])).toBe(200);
-      expect(await status('https://as.example/token')).toBe(401);
-      const lines = warn.mock.calls.filter(([, message]) =>
-        String(message).startsWith('client assertion with a legacy audience'),
-      );
-      expect(lines).toEqual([[{ clientId: 'ledger' }, expect.any(String)]]);
-    } finally {
-      warn.mockRestore();
-    }
+    it('accepts the older audiences with CLIENT_ASSERTION_LEGACY_AUDIENCE, logging the client once', async () => {
+      legacy(true);
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      try {
+        expect(await status(tokenEndpoint())).toBe(200);
+        expect(await status([issuer(), 'https://as.example'])).toBe(200);
+        expect(await status('https://as.example/token')).toBe(401);
+        const lines = warn.mock.calls.filter(([, message]) =>
+          String(message).startsWith('client assertion with a legacy audience'),
+        );
+        expect(lines).toEqual([[{ clientId: 'billing' }, expect.any(String)]]);
+      } finally {
+        warn.mockRestore();
+      }
+    });
   });
 });
 
