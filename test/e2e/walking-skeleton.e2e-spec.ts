@@ -62,6 +62,25 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
     ).resolves.toBeNull();
   });
 
+  it.each([
+    ['auth', 'authUrl'],
+    ['users', 'usersUrl'],
+    ['orders', 'ordersUrl'],
+  ] as const)(
+    'serves %s metrics only to a scraper with the METRICS_TOKEN',
+    async (service, url) => {
+      const scrape = (authorization?: string) =>
+        fetch(`${suite[url]}/metrics`, { headers: authorization ? { authorization } : {} });
+      for (const refused of [await scrape(), await scrape(`Bearer ${'0'.repeat(64)}`)]) {
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
+      }
+      const served = await scrape(`Bearer ${suite.metricsToken}`);
+      expect(served.status).toBe(200);
+      expect(await served.text()).toContain(`service="${service}"`);
+    },
+  );
+
   it('sends security headers on every response of every service, and no X-Powered-By', async () => {
     for (const url of [
       `${suite.authUrl}/health/live`,

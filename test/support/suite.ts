@@ -25,6 +25,8 @@ export interface RunningSuite {
   users: NestFastifyApplication;
   orders: NestFastifyApplication;
   admin: { email: string; password: string };
+  /** Every service's METRICS_TOKEN (GET /metrics asks for it). */
+  metricsToken: string;
   stop(): Promise<void>;
 }
 
@@ -54,7 +56,14 @@ export async function startSuite(): Promise<RunningSuite> {
     const [authPort, usersPort, usersGrpcPort, ordersPort, ordersGrpcPort] = await Promise.all(
       Array.from({ length: 5 }, () => freePort()),
     );
-    const common = { NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NATS_URL: nats.url };
+    const metricsToken = randomBytes(32).toString('hex');
+    const common = {
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      NATS_URL: nats.url,
+      METRICS_TOKEN: metricsToken,
+    };
     const issuer = `http://127.0.0.1:${authPort}`;
     const usersSecret = randomBytes(32).toString('base64url');
     const ordersSecret = randomBytes(32).toString('base64url');
@@ -112,6 +121,7 @@ export async function startSuite(): Promise<RunningSuite> {
       users,
       orders,
       admin,
+      metricsToken,
       stop,
     };
   } catch (error) {

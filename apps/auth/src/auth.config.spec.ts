@@ -11,10 +11,17 @@ const production = {
   USERS_CLIENT_SECRET: randomBytes(32).toString('base64url'),
   ORDERS_CLIENT_SECRET: randomBytes(32).toString('base64url'),
   REDIS_URL: 'redis://h:6379',
+  METRICS_TOKEN: randomBytes(32).toString('hex'),
 };
 
 it('accepts a complete production config', () => {
   expect(loadAuthConfig(production).SIGNING_ALG).toBe('ES256');
+});
+
+it('refuses production without METRICS_TOKEN (/metrics would be open)', () => {
+  expect(() => loadAuthConfig({ ...production, METRICS_TOKEN: undefined })).toThrow(
+    /METRICS_TOKEN/,
+  );
 });
 
 it('refuses production without REDIS_URL (rate limits must be shared)', () => {

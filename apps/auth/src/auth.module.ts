@@ -65,7 +65,11 @@ export class AuthModule {
       // Global so that the outbox relay (MessagingModule) finds MESSAGE_HEADERS_PROVIDER.
       global: true,
       imports: [
-        PlatformModule.forRoot({ serviceName: 'auth', logLevel: config.LOG_LEVEL }),
+        PlatformModule.forRoot({
+          serviceName: 'auth',
+          logLevel: config.LOG_LEVEL,
+          metricsToken: config.METRICS_TOKEN,
+        }),
         DatabaseModule.forRoot(authDataSourceOptions(config.DATABASE_URL), {
           retention: AUTH_RETENTION,
         }),

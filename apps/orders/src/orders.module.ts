@@ -27,7 +27,11 @@ export class OrdersModule {
     return {
       module: OrdersModule,
       imports: [
-        PlatformModule.forRoot({ serviceName: 'orders', logLevel: config.LOG_LEVEL }),
+        PlatformModule.forRoot({
+          serviceName: 'orders',
+          logLevel: config.LOG_LEVEL,
+          metricsToken: config.METRICS_TOKEN,
+        }),
         DatabaseModule.forRoot(ordersDataSourceOptions(config.DATABASE_URL), {
           retention: ordersRetention(config.IDEMPOTENCY_KEY_TTL_SECONDS),
         }),

@@ -20,7 +20,11 @@ export class UsersModule {
     return {
       module: UsersModule,
       imports: [
-        PlatformModule.forRoot({ serviceName: 'users', logLevel: config.LOG_LEVEL }),
+        PlatformModule.forRoot({
+          serviceName: 'users',
+          logLevel: config.LOG_LEVEL,
+          metricsToken: config.METRICS_TOKEN,
+        }),
         DatabaseModule.forRoot(usersDataSourceOptions(config.DATABASE_URL)),
         MessagingModule.forRoot({
           serviceName: 'users',

@@ -5,12 +5,15 @@ import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
 import { loggingOptions } from './logging/logging.options';
+import { MetricsAccess } from './metrics/metrics-access';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 
 export interface PlatformOptions {
   serviceName: string;
   logLevel: string;
+  /** METRICS_TOKEN: the bearer token `GET /metrics` asks for; unset, /metrics is open. */
+  metricsToken?: string;
 }
 
 export const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
@@ -32,6 +35,7 @@ export class PlatformModule {
       providers: [
         { provide: PLATFORM_OPTIONS, useValue: options },
         { provide: MetricsService, useValue: metrics },
+        { provide: MetricsAccess, useValue: new MetricsAccess(options.metricsToken) },
         ReadinessService,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

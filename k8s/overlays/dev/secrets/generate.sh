@@ -29,7 +29,7 @@ fi
 umask 077
 auth_db=$(hex) users_db=$(hex) orders_db=$(hex)
 nats_auth=$(nats_hex) nats_users=$(nats_hex) nats_orders=$(nats_hex)
-redis=$(hex) users_client=$(hex) orders_client=$(hex)
+redis=$(hex) users_client=$(hex) orders_client=$(hex) metrics=$(hex)
 
 cat > "$dir/postgres.env" <<ENV
 POSTGRES_PASSWORD=$(hex)
@@ -54,16 +54,19 @@ ADMIN_EMAIL=admin@example.com
 ADMIN_PASSWORD=$(hex)
 USERS_CLIENT_SECRET=$users_client
 ORDERS_CLIENT_SECRET=$orders_client
+METRICS_TOKEN=$metrics
 ENV
 cat > "$dir/users.env" <<ENV
 DATABASE_URL=postgres://users:$users_db@postgres:5432/users
 NATS_PASSWORD=$nats_users
 CLIENT_SECRET=$users_client
+METRICS_TOKEN=$metrics
 ENV
 cat > "$dir/orders.env" <<ENV
 DATABASE_URL=postgres://orders:$orders_db@postgres:5432/orders
 NATS_PASSWORD=$nats_orders
 CLIENT_SECRET=$orders_client
 REDIS_URL=redis://:$redis@redis:6379/0
+METRICS_TOKEN=$metrics
 ENV
 echo "generate.sh: wrote development secrets to $dir (admin password in auth.env)"

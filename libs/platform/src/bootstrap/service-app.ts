@@ -23,6 +23,7 @@ import { JetStreamServer } from '../messaging/jetstream.server';
 import { MESSAGING_OPTIONS } from '../messaging/messaging.constants';
 import type { MessagingOptions } from '../messaging/messaging.options';
 import { NatsConnectionService } from '../messaging/nats-connection.service';
+import { PLATFORM_OPTIONS, type PlatformOptions } from '../platform.module';
 
 export interface ServiceAppOptions {
   serviceName: string;
@@ -74,6 +75,14 @@ export async function createServiceApp(
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();
+  // A service that forgot to hand METRICS_TOKEN to PlatformModule would serve /metrics open
+  // in production, where the configuration insists on the token.
+  if (app.get<PlatformOptions>(PLATFORM_OPTIONS).metricsToken !== config.METRICS_TOKEN) {
+    await app.close();
+    throw new TypeError(
+      `${options.serviceName}: PlatformModule.forRoot({ metricsToken }) must be config.METRICS_TOKEN`,
+    );
+  }
 
   // Fastify's own errors (body too large, malformed JSON) reach the global filter through
   // Nest's error handler, so they get the same JSON shape as errors raised in handlers.

@@ -15,6 +15,7 @@ export const ENV = {
   BODY_LIMIT_BYTES: 'BODY_LIMIT_BYTES',
   SHUTDOWN_DELAY_MS: 'SHUTDOWN_DELAY_MS',
   PROTO_DIR: 'PROTO_DIR',
+  METRICS_TOKEN: 'METRICS_TOKEN',
 } as const;
 
 const origin = z.string().refine((value) => {
@@ -80,13 +81,22 @@ export const baseConfigSchema = z.object({
     .default(64 * 1024),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   PROTO_DIR: z.string().optional(),
+  /**
+   * The bearer token Prometheus presents on `GET /metrics`; unset, /metrics is open (outside
+   * production only). An RFC 6750 b64token, so that a scraper can send it as it is.
+   */
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (openssl rand -hex 32)')
+    .optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
 /**
- * Refinement shared by every service: in production, every secret must be set and strong,
- * and trusting every proxy hop is refused.
+ * Refinement shared by every service: in production, every secret (the service's own, and
+ * METRICS_TOKEN, which every service has) must be set and strong, and trusting every proxy
+ * hop is refused.
  */
 export function refineProduction<T extends BaseConfig>(
   config: T,
@@ -101,7 +111,8 @@ export function refineProduction<T extends BaseConfig>(
       message: 'true trusts any X-Forwarded-For in production; give a hop count or proxy CIDRs',
     });
   }
-  for (const [name, rule] of Object.entries(secrets) as [string, { minLength: number }][]) {
+  const rules = { [ENV.METRICS_TOKEN]: { minLength: 32 }, ...secrets };
+  for (const [name, rule] of Object.entries(rules) as [string, { minLength: number }][]) {
     const value = (config as Record<string, unknown>)[name];
     if (typeof value !== 'string' || value.length < rule.minLength) {
       ctx.addIssue({

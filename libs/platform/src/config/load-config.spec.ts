@@ -51,20 +51,54 @@ describe('loadConfig', () => {
   });
 
   it('refuses a missing or weak secret in production only', () => {
+    const metrics = { METRICS_TOKEN: 'm'.repeat(32) };
     expect(loadConfig(withSecret, { ...valid }).CLIENT_SECRET).toBeUndefined();
-    expect(problemsOf({ ...valid, NODE_ENV: 'production' }, withSecret)).toEqual([
+    expect(problemsOf({ ...valid, ...metrics, NODE_ENV: 'production' }, withSecret)).toEqual([
       'CLIENT_SECRET: a secret of at least 32 characters is required in production',
     ]);
     expect(
-      problemsOf({ ...valid, NODE_ENV: 'production', CLIENT_SECRET: 'short' }, withSecret),
+      problemsOf(
+        { ...valid, ...metrics, NODE_ENV: 'production', CLIENT_SECRET: 'short' },
+        withSecret,
+      ),
     ).toHaveLength(1);
     expect(() =>
-      loadConfig(withSecret, { ...valid, NODE_ENV: 'production', CLIENT_SECRET: 'x'.repeat(32) }),
+      loadConfig(withSecret, {
+        ...valid,
+        ...metrics,
+        NODE_ENV: 'production',
+        CLIENT_SECRET: 'x'.repeat(32),
+      }),
     ).not.toThrow();
   });
 
+  it('asks every service for a strong METRICS_TOKEN in production, a b64token anywhere', () => {
+    const service = baseConfigSchema.superRefine((config, ctx) =>
+      refineProduction(config, ctx, {}),
+    );
+    const production = { ...valid, NODE_ENV: 'production' };
+    const required = 'METRICS_TOKEN: a secret of at least 32 characters is required in production';
+    expect(loadConfig(service, valid).METRICS_TOKEN).toBeUndefined();
+    expect(problemsOf(production, service)).toEqual([required]);
+    expect(problemsOf({ ...production, METRICS_TOKEN: 'm'.repeat(31) }, service)).toEqual([
+      required,
+    ]);
+    expect(loadConfig(service, { ...production, METRICS_TOKEN: 'm'.repeat(32) })).toEqual(
+      expect.objectContaining({ METRICS_TOKEN: 'm'.repeat(32) }),
+    );
+    // A token a scraper could not send as `Bearer <token>` would lock Prometheus out.
+    expect(problemsOf({ ...valid, METRICS_TOKEN: 'two words' }, service)).toEqual([
+      expect.stringMatching(/^METRICS_TOKEN: letters, digits/),
+    ]);
+  });
+
   it('refuses to trust every proxy hop in production, where X-Forwarded-For would be spoofable', () => {
-    const production = { ...valid, NODE_ENV: 'production', CLIENT_SECRET: 'x'.repeat(32) };
+    const production = {
+      ...valid,
+      NODE_ENV: 'production',
+      CLIENT_SECRET: 'x'.repeat(32),
+      METRICS_TOKEN: 'm'.repeat(32),
+    };
     expect(problemsOf({ ...production, TRUST_PROXY: 'true' }, withSecret)).toEqual([
       expect.stringMatching(/^TRUST_PROXY: /),
     ]);
