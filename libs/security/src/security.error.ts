@@ -25,6 +25,8 @@ export const SECURITY_ERROR_KINDS = {
   TOKEN_NOT_YET_VALID: 'unauthenticated',
   TOKEN_CLAIM_INVALID: 'unauthenticated',
   TOKEN_REVOKED: 'unauthenticated',
+  // A NATS message stored longer ago than the deny-list can vouch for (MAX_STORED_MESSAGE_AGE_SECONDS).
+  MESSAGE_TOO_OLD: 'unauthenticated',
   // RFC 9470: authenticated, but not recently enough: 401 with a step-up challenge.
   INSUFFICIENT_USER_AUTHENTICATION: 'step_up',
   // Authenticated, not allowed: 403 / PERMISSION_DENIED.

@@ -15,7 +15,7 @@ import { ALLOWED_ALGORITHMS } from '../contract/access-token.claims';
 import { CheckPolicies } from '../decorators/check-policies.decorator';
 import { RequireRecentAuth } from '../decorators/require-recent-auth.decorator';
 import { Scopes } from '../decorators/scopes.decorator';
-import { RevocationList } from '../token/revocation-list';
+import { MAX_STORED_MESSAGE_AGE_SECONDS, RevocationList } from '../token/revocation-list';
 import { TokenVerifier } from '../token/token-verifier';
 import { resolveSecurityOptions } from '../security.options';
 import { SecurityGuard } from './security.guard';
@@ -131,6 +131,26 @@ describe('SecurityGuard in NATS context', () => {
     expect(
       await rpcCode(() => guard.canActivate(natsContext('auth.identity.registered', token, at(0)))),
     ).toBe(16);
+  });
+
+  it('refuses a message stored longer ago than the revocations that may cover it are replayed', async () => {
+    const storedFor = async (seconds: number) => {
+      const token = await issuer.serviceToken('auth', 'events', 'events:publish', {
+        iat: T0 - seconds - 60,
+        exp: T0 - seconds + 240,
+      });
+      return guard.canActivate(natsContext('auth.identity.registered', token, at(-seconds)));
+    };
+    // 7 days less the 15.5 minutes a revocation may precede the message and two tolerances.
+    expect(MAX_STORED_MESSAGE_AGE_SECONDS).toBe(7 * 86_400 - 930 - 60);
+    await expect(storedFor(MAX_STORED_MESSAGE_AGE_SECONDS - 600)).resolves.toBe(true);
+    const refusal = await storedFor(MAX_STORED_MESSAGE_AGE_SECONDS + 120).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(RpcException);
+    expect((refusal as RpcException).getError()).toEqual({
+      code: 16,
+      errorCode: 'MESSAGE_TOO_OLD',
+      message: expect.stringContaining('stored too long ago'),
+    });
   });
 
   it('refuses a publisher outside its subject prefix', async () => {

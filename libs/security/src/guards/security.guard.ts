@@ -21,6 +21,7 @@ import { HTTP_AUTHENTICATOR, SECURITY_OPTIONS } from '../security.constants';
 import { SecurityError } from '../security.error';
 import type { ResolvedSecurityOptions } from '../security.options';
 import type { Principal } from '../token/principal';
+import { MAX_STORED_MESSAGE_AGE_SECONDS } from '../token/revocation-list';
 import { TokenVerifier } from '../token/token-verifier';
 import type { HttpAuthenticator } from '../transport/access-token.strategy';
 import { toEdgeError } from '../transport/edge-error';
@@ -182,14 +183,22 @@ export class SecurityGuard implements CanActivate {
 
   /**
    * SPEC §5: a message is valid if its token was valid when the broker stored it, was issued
-   * for events with scope events:publish, and its client owns the subject's prefix.
+   * for events with scope events:publish, and its client owns the subject's prefix; and if it
+   * was stored recently enough that every revocation which could refuse it is still known.
    */
   private async authenticateMessage(message: JetStreamContext): Promise<Principal> {
     const token = messageBearerToken(message);
     if (!token) throw new SecurityError('TOKEN_MISSING', 'message has no Authorization header');
+    const storedAt = message.getStoredAt();
+    if (Date.now() - storedAt.getTime() > MAX_STORED_MESSAGE_AGE_SECONDS * 1000) {
+      throw new SecurityError(
+        'MESSAGE_TOO_OLD',
+        'message was stored too long ago: revocations that may cover its token are no longer replayed',
+      );
+    }
     const { principal } = await this.verifier.verify(token, {
       audience: EVENTS_AUDIENCE,
-      currentDate: message.getStoredAt(),
+      currentDate: storedAt,
       allowRetiredKeys: true,
     });
     if (principal.kind !== 'service') {

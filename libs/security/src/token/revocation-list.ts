@@ -18,6 +18,18 @@ export const REVOCATION_RETENTION_SECONDS = USER_ACCESS_TOKEN_TTL_SECONDS + CLOC
 export const STORED_MESSAGE_RETENTION_SECONDS = STREAM_MAX_AGE_MS / 1000;
 
 /**
+ * The oldest stored message a replica can still judge, in seconds since the broker stored it.
+ * A revocation that may refuse a message was published at most REVOCATION_RETENTION_SECONDS
+ * before the message was stored (an older one's tokens had all expired by then), and the AUTH
+ * stream keeps it only STORED_MESSAGE_RETENTION_SECONDS, as long as any stream keeps the
+ * message. A replica started since could not replay it for a message in its stream's last
+ * quarter hour, so such a message is refused (terminated and recorded), one clock tolerance
+ * for the broker's clock and one for this replica's taken off as well.
+ */
+export const MAX_STORED_MESSAGE_AGE_SECONDS =
+  STORED_MESSAGE_RETENTION_SECONDS - REVOCATION_RETENTION_SECONDS - 2 * CLOCK_TOLERANCE_SECONDS;
+
+/**
  * Until when a revocation of a token that signs NATS messages must be kept (seconds): the last
  * message it could sign is stored by `exp` + tolerance and stays in its stream that long again.
  */

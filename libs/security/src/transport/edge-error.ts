@@ -16,7 +16,13 @@ const GRPC_CODE: Record<SecurityErrorKind, number> = {
 function publicCode(error: SecurityError): string {
   if (error.kind !== 'unauthenticated') return error.code;
   if (error.code === 'TOKEN_MISSING') return 'UNAUTHENTICATED';
-  if (error.code === 'TOKEN_EXPIRED' || error.code === 'TOKEN_REVOKED') return error.code;
+  if (
+    error.code === 'TOKEN_EXPIRED' ||
+    error.code === 'TOKEN_REVOKED' ||
+    error.code === 'MESSAGE_TOO_OLD'
+  ) {
+    return error.code;
+  }
   return 'INVALID_TOKEN';
 }
 
