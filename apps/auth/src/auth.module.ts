@@ -33,6 +33,7 @@ import { KeyResealer } from './keys/key-resealer';
 import { SigningKeyStore } from './keys/signing-key.store';
 import { MfaChallengeService } from './mfa/mfa-challenge.service';
 import { MfaHttpController } from './mfa/mfa.http.controller';
+import { RecoveryCodes } from './mfa/recovery-codes';
 import { TotpEnrolmentService } from './mfa/totp-enrolment.service';
 import { ClientAuthenticator } from './oauth/client-authenticator';
 import { ClientCredentialsGrant } from './oauth/grants/client-credentials.grant';
@@ -127,6 +128,7 @@ export class AuthModule {
         SessionsService,
         SameSiteRequestGuard,
         MfaChallengeService,
+        RecoveryCodes,
         TotpEnrolmentService,
         ClientSecretHasher,
         ClientsService,

@@ -16,6 +16,7 @@ import {
 import {
   adminToken,
   enrolTotp,
+  enrolTotpWithRecoveryCodes,
   login,
   refresh,
   registerAndLogin,
@@ -243,7 +244,7 @@ describe('TOTP enrolment', () => {
     await expectStepUp(await confirm(user, secret));
     expect((await totpColumns(user.id)).totp_secret).toBeNull();
     const again = { ...user, ...(await login(auth, user.email, STRONG_PASSWORD)) };
-    expect((await confirm(again, secret)).status).toBe(204);
+    expect((await confirm(again, secret)).status).toBe(200);
   });
 
   it('never replaces an active secret: a pending one written beside it is refused with 409', async () => {
@@ -312,6 +313,134 @@ describe('TOTP enrolment', () => {
       if (held.isTransactionActive) await held.rollbackTransaction();
       await held.release();
     }
+  });
+});
+
+describe('recovery codes', () => {
+  const loginWith = async (user: LoggedInUser, code: string) =>
+    postJson(`${auth.url}/auth/login/mfa`, { mfaToken: await startLogin(user), code });
+  const regenerate = (token: string) =>
+    fetch(`${auth.url}/auth/mfa/totp/recovery-codes`, {
+      method: 'POST',
+      headers: bearer(token),
+    });
+
+  it('hands out ten distinct 80-bit codes with the confirmation, and stores only their hashes', async () => {
+    const user = await registerAndLogin(auth, 'codes');
+    const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, user);
+    expect(recoveryCodes).toHaveLength(10);
+    expect(new Set(recoveryCodes).size).toBe(10);
+    for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+    const rows: { code_hash: Buffer; used_at: Date | null }[] = await auth.db.query(
+      'SELECT code_hash, used_at FROM mfa_recovery_codes WHERE identity_id = $1',
+      [user.id],
+    );
+    expect(rows).toHaveLength(10);
+    const stored = rows.map((row) => row.code_hash.toString('latin1')).join();
+    for (const code of recoveryCodes) {
+      expect(stored).not.toContain(code);
+      expect(stored).not.toContain(code.replace(/-/g, ''));
+    }
+  });
+
+  it('logs in once per code, in place of a TOTP code, with amr otp; a used code is refused', async () => {
+    const user = await registerAndLogin(auth, 'recover');
+    const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, user);
+    const first = await loginWith(user, recoveryCodes[3]);
+    expect(first.status).toBe(200);
+    const { accessToken } = await first.json().then(asJson);
+    expect(decodeJwt(accessToken as string).payload.amr).toEqual(['pwd', 'otp', 'mfa']);
+    expect((await loginWith(user, recoveryCodes[3])).status).toBe(401);
+    // Typed in capitals and without dashes, another code still works.
+    const typed = recoveryCodes[4].toUpperCase().replace(/-/g, '');
+    expect((await loginWith(user, typed)).status).toBe(200);
+    const [{ used }] = await auth.db.query(
+      'SELECT count(*)::int AS used FROM mfa_recovery_codes WHERE identity_id = $1 AND used_at IS NOT NULL',
+      [user.id],
+    );
+    expect(used).toBe(2);
+  });
+
+  it("refuses another user's code, and counts a wrong code as a failed guess", async () => {
+    const owner = await registerAndLogin(auth, 'code-owner');
+    const other = await registerAndLogin(auth, 'code-other');
+    const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, owner);
+    await enrolTotp(auth, other);
+    const mfaToken = await startLogin(other);
+    const response = await postJson(`${auth.url}/auth/login/mfa`, {
+      mfaToken,
+      code: recoveryCodes[0],
+    });
+    expect(response.status).toBe(401);
+    const [challenge] = await auth.db.query(
+      'SELECT failures FROM mfa_challenges WHERE identity_id = $1',
+      [other.id],
+    );
+    expect(challenge.failures).toBe(1);
+    // The owner's code was not used up by the attempt.
+    expect((await loginWith(owner, recoveryCodes[0])).status).toBe(200);
+  });
+
+  it('refuses a code that is neither 6 digits nor a recovery code with 400', async () => {
+    const user = await registerAndLogin(auth, 'code-shape');
+    await enrolTotp(auth, user);
+    for (const code of ['abcd-efgh-ijkl-mno1', 'abcd-efgh-ijkl', '12345', 'abcd efgh ijkl mnop']) {
+      const response = await loginWith(user, code);
+      expect({ code, status: response.status }).toEqual({ code, status: 400 });
+    }
+  });
+
+  it('regenerates the set with a fresh login only, and the old codes stop working', async () => {
+    const user = await registerAndLogin(auth, 'regenerate');
+    const { recoveryCodes: old } = await enrolTotpWithRecoveryCodes(auth, user);
+    const fresh = await loginWith(user, old[0]);
+    const { accessToken } = await fresh.json().then(asJson);
+    const response = await regenerate(accessToken as string);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const { recoveryCodes } = (await response.json()) as { recoveryCodes: string[] };
+    expect(recoveryCodes).toHaveLength(10);
+    expect(recoveryCodes).not.toContain(old[1]);
+    expect((await loginWith(user, old[1])).status).toBe(401);
+    expect((await loginWith(user, recoveryCodes[1])).status).toBe(200);
+    // RFC 9470 step-up: a login more than 5 minutes old may not mint codes.
+    auth.clock.advance(301_000);
+    const stale = await regenerate(accessToken as string);
+    expect(stale.status).toBe(401);
+    expect(stale.headers.get('www-authenticate')).toContain(
+      'error="insufficient_user_authentication"',
+    );
+  });
+
+  it('answers 409 to a user without TOTP, and creates no code', async () => {
+    const user = await registerAndLogin(auth, 'no-factor');
+    expect((await regenerate(user.accessToken)).status).toBe(409);
+    const [{ codes }] = await auth.db.query(
+      'SELECT count(*)::int AS codes FROM mfa_recovery_codes WHERE identity_id = $1',
+      [user.id],
+    );
+    expect(codes).toBe(0);
+  });
+
+  it('go with an admin TOTP reset: a code from before it does not complete a login after re-enrolment', async () => {
+    const user = await registerAndLogin(auth, 'reset-codes');
+    const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, user);
+    expect(
+      (
+        await fetch(`${auth.url}/admin/users/${user.id}/totp`, {
+          method: 'DELETE',
+          headers: bearer(await adminToken(auth)),
+        })
+      ).status,
+    ).toBe(204);
+    const [{ codes }] = await auth.db.query(
+      'SELECT count(*)::int AS codes FROM mfa_recovery_codes WHERE identity_id = $1',
+      [user.id],
+    );
+    expect(codes).toBe(0);
+    const fresh = await login(auth, user.email, STRONG_PASSWORD);
+    await enrolTotp(auth, { ...user, accessToken: fresh.accessToken });
+    expect((await loginWith(user, recoveryCodes[0])).status).toBe(401);
   });
 });
 

@@ -14,6 +14,7 @@ export type AuditEvent =
   | 'token_issued'
   | 'key_rotation'
   | 'mfa_enrolment'
+  | 'mfa_recovery_codes'
   | 'admin_change';
 
 export type AuditOutcome = 'success' | 'failure';

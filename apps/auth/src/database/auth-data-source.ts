@@ -4,6 +4,7 @@ import { Initial1764057600000 } from './migrations/1764057600000-initial';
 import { TokensClientsKeys1764144000000 } from './migrations/1764144000000-tokens-clients-keys';
 import { IdentityVersion1764835200000 } from './migrations/1764835200000-identity-version';
 import { RetiredSigningKeys1764950400000 } from './migrations/1764950400000-retired-signing-keys';
+import { MfaRecoveryCodes1765065600000 } from './migrations/1765065600000-mfa-recovery-codes';
 
 /** Entities and migrations of the auth database, listed explicitly (no globs: they break in dist/). */
 export const AUTH_ENTITIES = [Identity];
@@ -12,6 +13,7 @@ export const AUTH_MIGRATIONS = [
   TokensClientsKeys1764144000000,
   IdentityVersion1764835200000,
   RetiredSigningKeys1764950400000,
+  MfaRecoveryCodes1765065600000,
 ];
 
 const HOUR = 60 * 60;

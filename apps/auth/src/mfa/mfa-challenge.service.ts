@@ -8,6 +8,7 @@ import { returnedRows } from '../common/sql';
 import { Identity } from '../identities/identity.entity';
 import { KeyEncryption } from '../keys/key-encryption';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
+import { isRecoveryCode, RecoveryCodes } from './recovery-codes';
 import { matchTotpStep } from './totp';
 import { lockIdentityIfUnchanged } from '../identities/identity-unchanged';
 
@@ -31,6 +32,7 @@ export class MfaChallengeService {
     private readonly audit: AuditService,
     @Inject(LIMIT_RULES) private readonly rules: LimitRules,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly recoveryCodes: RecoveryCodes,
   ) {}
 
   /** A challenge for the identity as the password check read it; null if it has changed since (lockIdentityIfUnchanged). */
@@ -62,8 +64,11 @@ export class MfaChallengeService {
     }
     // Counted before the code is checked (see SessionsService.login), cleared by a success.
     assertAllowed(await this.limiter.consume(challenge.identity_id, this.rules.mfaAccount));
+    const recovery = isRecoveryCode(code);
     const identity = await this.dataSource.transaction(async (manager) => {
-      const accepted = await this.acceptCode(manager, challenge.identity_id, code);
+      const accepted = recovery
+        ? await this.acceptRecoveryCode(manager, challenge.identity_id, code)
+        : await this.acceptCode(manager, challenge.identity_id, code);
       if (!accepted) {
         await manager.query(
           `UPDATE mfa_challenges SET failures = failures + 1,
@@ -88,8 +93,27 @@ export class MfaChallengeService {
       });
       throw refused();
     }
+    if (recovery) {
+      this.audit.record('mfa_recovery_codes', 'success', {
+        userId: identity.id,
+        reason: 'used',
+      });
+    }
     await this.limiter.reset(challenge.identity_id, this.rules.mfaAccount);
     return identity;
+  }
+
+  /**
+   * Uses up one of the user's recovery codes in place of a TOTP code. Only while TOTP is
+   * active: an admin reset removes the factor, and its codes with it.
+   */
+  private async acceptRecoveryCode(manager: EntityManager, identityId: string, code: string) {
+    const identity = await manager.findOne(Identity, {
+      where: { id: identityId },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!identity || identity.disabled || !identity.totpSecret) return null;
+    return (await this.recoveryCodes.consume(manager, identity.id, code)) ? identity : null;
   }
 
   /**

@@ -30,12 +30,25 @@ export class MfaHttpController {
     return this.enrolment.setup(principal.sub);
   }
 
-  /** 409 if a secret is already active: a confirmation never replaces one. */
+  /**
+   * Activates the secret and answers the user's ten recovery codes, shown this once: each logs
+   * in once in place of a TOTP code. 409 if a secret is already active: a confirmation never
+   * replaces one.
+   */
   @Post('confirm')
   @RequireRecentAuth(ENROLMENT_MAX_AUTH_AGE_SECONDS)
-  @HttpCode(204)
+  @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   confirm(@CurrentPrincipal() principal: AccessTokenClaims, @Body() body: TotpConfirmDto) {
     return this.enrolment.confirm(principal.sub, body.code);
+  }
+
+  /** A new set of recovery codes (the old ones stop working), with the same fresh login. */
+  @Post('recovery-codes')
+  @RequireRecentAuth(ENROLMENT_MAX_AUTH_AGE_SECONDS)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  regenerateRecoveryCodes(@CurrentPrincipal() principal: AccessTokenClaims) {
+    return this.enrolment.regenerateRecoveryCodes(principal.sub);
   }
 }

@@ -7,6 +7,7 @@ import { KeyEncryption } from '../keys/key-encryption';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
 import { RevocationService } from '../revocations/revocation.service';
 import { MfaChallengeService } from './mfa-challenge.service';
+import { RecoveryCodes } from './recovery-codes';
 import { newTotpSecret, totpUri } from './totp';
 
 /** TOTP enrolment: a pending secret becomes active once the user proves they hold it. */
@@ -20,6 +21,7 @@ export class TotpEnrolmentService {
     private readonly audit: AuditService,
     private readonly revocations: RevocationService,
     @Inject(LIMIT_RULES) private readonly rules: LimitRules,
+    private readonly recoveryCodes: RecoveryCodes,
   ) {}
 
   async setup(userId: string): Promise<{ secret: string; otpauthUri: string }> {
@@ -39,7 +41,8 @@ export class TotpEnrolmentService {
     return { secret, otpauthUri: totpUri(secret, identity.email) };
   }
 
-  async confirm(userId: string, code: string): Promise<void> {
+  /** Activates the pending secret; returns the user's recovery codes, shown this once. */
+  async confirm(userId: string, code: string): Promise<{ recoveryCodes: string[] }> {
     // Counted before the code is checked (see SessionsService.login), cleared by a success.
     assertAllowed(await this.limiter.consume(userId, this.rules.mfaAccount));
     const outcome = await this.dataSource.transaction(async (manager) => {
@@ -59,7 +62,7 @@ export class TotpEnrolmentService {
         { id: userId },
         { totpSecret: accepted.totpPendingSecret, totpPendingSecret: null },
       );
-      return 'confirmed';
+      return { recoveryCodes: await this.recoveryCodes.replace(manager, userId) };
     });
     if (outcome === 'already_enabled') {
       this.audit.record('mfa_enrolment', 'failure', { userId, reason: 'already_enabled' });
@@ -71,6 +74,25 @@ export class TotpEnrolmentService {
     }
     await this.limiter.reset(userId, this.rules.mfaAccount);
     this.audit.record('mfa_enrolment', 'success', { userId });
+    return outcome;
+  }
+
+  /**
+   * A new set of recovery codes for a user with active TOTP; the old set stops working. 409
+   * without TOTP: there is no factor to recover.
+   */
+  async regenerateRecoveryCodes(userId: string): Promise<{ recoveryCodes: string[] }> {
+    const recoveryCodes = await this.dataSource.transaction(async (manager) => {
+      const identity = await manager.findOne(Identity, {
+        where: { id: userId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!identity) throw new ApiError(401, 'unknown user');
+      if (!identity.totpSecret) throw new ApiError(409, 'TOTP is not enabled');
+      return this.recoveryCodes.replace(manager, userId);
+    });
+    this.audit.record('mfa_recovery_codes', 'success', { userId, reason: 'regenerated' });
+    return { recoveryCodes };
   }
 
   /**
@@ -88,6 +110,7 @@ export class TotpEnrolmentService {
       if (!identity) return 'unknown_user';
       if (!identity.totpSecret && !identity.totpPendingSecret) return 'not_enrolled';
       await manager.update(Identity, { id: userId }, { totpSecret: null, totpPendingSecret: null });
+      await this.recoveryCodes.removeAll(manager, userId);
       await this.revocations.revokeUser(manager, userId, 'mfa_reset');
       return 'reset';
     });

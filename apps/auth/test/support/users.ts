@@ -68,6 +68,14 @@ export async function revocationEvents(
 
 /** Enrols `user` in TOTP (setup, then confirm with a current code); returns the secret. */
 export async function enrolTotp(auth: AuthTestApp, user: LoggedInUser): Promise<string> {
+  return (await enrolTotpWithRecoveryCodes(auth, user)).secret;
+}
+
+/** As enrolTotp, also returning the recovery codes the confirmation answered. */
+export async function enrolTotpWithRecoveryCodes(
+  auth: AuthTestApp,
+  user: LoggedInUser,
+): Promise<{ secret: string; recoveryCodes: string[] }> {
   const setup = await fetch(`${auth.url}/auth/mfa/totp/setup`, {
     method: 'POST',
     headers: bearer(user.accessToken),
@@ -77,10 +85,11 @@ export async function enrolTotp(auth: AuthTestApp, user: LoggedInUser): Promise<
   expect(otpauthUri).toMatch(/^otpauth:\/\/totp\//);
   const confirm = await postJson(
     `${auth.url}/auth/mfa/totp/confirm`,
-    { code: totpCode(secret, auth.clock.now()) },
+    { code: totpCode(secret as string, auth.clock.now()) },
     bearer(user.accessToken),
   );
-  expect(confirm.status).toBe(204);
+  expect(confirm.status).toBe(200);
+  const { recoveryCodes } = (await confirm.json()) as { recoveryCodes: string[] };
   auth.clock.advance(30_000); // the enrolment code's step is used up
-  return secret as string;
+  return { secret: secret as string, recoveryCodes };
 }
