@@ -76,6 +76,10 @@ function developmentSecrets() {
     ORDERS_CLIENT_SECRET: ensure('ORDERS_CLIENT_SECRET', () =>
       randomBytes(32).toString('base64url'),
     ),
+    // Production refuses an open /metrics; in development it stays open unless one is given.
+    ...(process.env.NODE_ENV === 'production'
+      ? { METRICS_TOKEN: ensure('METRICS_TOKEN', () => randomBytes(32).toString('hex')) }
+      : {}),
   };
   if (generated.length > 0) {
     fs.mkdirSync(dataDir, { recursive: true });

@@ -7,7 +7,16 @@
  * from the YAML files of k8s/ directly.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -434,5 +443,43 @@ describe('NATS permissions', () => {
     expect(compose.services.nats.volumes).toContain('./deploy/nats:/etc/nats:ro');
     expect(relative(ROOT, join(ROOT, 'deploy/nats/nats.conf'))).toBe('deploy/nats/nats.conf');
     expect(read('deploy/nats/nats.conf')).toMatch(/^include \.\/permissions\.conf$/m);
+  });
+});
+
+describe('k8s/overlays/dev/secrets/generate.sh', () => {
+  const script = join(ROOT, 'k8s/overlays/dev/secrets/generate.sh');
+  const envOf = (dir: string, app: string) =>
+    Object.fromEntries(
+      readFileSync(join(dir, `${app}.env`), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+
+  it('gives every service one METRICS_TOKEN, and adds it to files from before it, keeping the rest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'generate-'));
+    try {
+      execFileSync('bash', [script, dir], { stdio: 'pipe' });
+      const tokens = SERVICES.map((app) => envOf(dir, app).METRICS_TOKEN);
+      expect(tokens[0]).toMatch(/^[0-9a-f]{64}$/);
+      expect(new Set(tokens).size).toBe(1);
+      // An older version's files: no METRICS_TOKEN. A second run adds one and changes nothing else.
+      for (const app of SERVICES) {
+        const file = join(dir, `${app}.env`);
+        const lines = readFileSync(file, 'utf8').split('\n');
+        writeFileSync(file, lines.filter((line) => !line.startsWith('METRICS_TOKEN=')).join('\n'));
+      }
+      const before = SERVICES.map((app) => envOf(dir, app));
+      execFileSync('bash', [script, dir], { stdio: 'pipe' });
+      const after = SERVICES.map((app) => envOf(dir, app));
+      expect(new Set(after.map((env) => env.METRICS_TOKEN)).size).toBe(1);
+      expect(after[0].METRICS_TOKEN).toMatch(/^[0-9a-f]{64}$/);
+      after.forEach((env, i) => {
+        const { METRICS_TOKEN: _added, ...rest } = env;
+        expect(rest).toEqual(before[i]);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -70,6 +70,7 @@ export class AuthModule {
           serviceName: 'auth',
           logLevel: config.LOG_LEVEL,
           metricsToken: config.METRICS_TOKEN,
+          metricsTokenPrevious: config.METRICS_TOKEN_PREVIOUS,
         }),
         DatabaseModule.forRoot(authDataSourceOptions(config.DATABASE_URL), {
           retention: AUTH_RETENTION,

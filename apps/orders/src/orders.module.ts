@@ -31,6 +31,7 @@ export class OrdersModule {
           serviceName: 'orders',
           logLevel: config.LOG_LEVEL,
           metricsToken: config.METRICS_TOKEN,
+          metricsTokenPrevious: config.METRICS_TOKEN_PREVIOUS,
         }),
         DatabaseModule.forRoot(ordersDataSourceOptions(config.DATABASE_URL), {
           retention: ordersRetention(config.IDEMPOTENCY_KEY_TTL_SECONDS),

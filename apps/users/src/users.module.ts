@@ -24,6 +24,7 @@ export class UsersModule {
           serviceName: 'users',
           logLevel: config.LOG_LEVEL,
           metricsToken: config.METRICS_TOKEN,
+          metricsTokenPrevious: config.METRICS_TOKEN_PREVIOUS,
         }),
         DatabaseModule.forRoot(usersDataSourceOptions(config.DATABASE_URL)),
         MessagingModule.forRoot({

@@ -39,6 +39,7 @@ export {
   IDENTITY_VERSION_HEADER,
   MESSAGE_HEADERS_PROVIDER,
   STREAM_MAX_AGE_MS,
+  AUTH_STREAM_MAX_AGE_MS,
   STREAMS,
   SUBJECTS,
 } from './messaging/messaging.constants';

@@ -14,6 +14,8 @@ export interface PlatformOptions {
   logLevel: string;
   /** METRICS_TOKEN: the bearer token `GET /metrics` asks for; unset, /metrics is open. */
   metricsToken?: string;
+  /** METRICS_TOKEN_PREVIOUS: also accepted, during a rotation. */
+  metricsTokenPrevious?: string;
 }
 
 export const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
@@ -35,7 +37,10 @@ export class PlatformModule {
       providers: [
         { provide: PLATFORM_OPTIONS, useValue: options },
         { provide: MetricsService, useValue: metrics },
-        { provide: MetricsAccess, useValue: new MetricsAccess(options.metricsToken) },
+        {
+          provide: MetricsAccess,
+          useValue: new MetricsAccess(options.metricsToken, options.metricsTokenPrevious),
+        },
         ReadinessService,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

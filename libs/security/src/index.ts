@@ -43,6 +43,7 @@ export type { VerifyOptions } from './token/token-verifier';
 export type { VerifiedToken } from './token/verification-cache';
 export {
   coversStoredMessages,
+  MAX_STORED_MESSAGE_AGE_SECONDS,
   RevocationList,
   storedMessagesDeadline,
 } from './token/revocation-list';

@@ -3,6 +3,7 @@ import {
   messageBearerToken,
   EVENTS_AUDIENCE,
   EVENTS_PUBLISH_SCOPE,
+  MAX_STORED_MESSAGE_AGE_SECONDS,
   publisherOf,
   TokenVerifier,
   type AccessTokenClaims,
@@ -17,7 +18,9 @@ const refuse = (message: string) =>
 /**
  * Deny by default for NATS messages auth consumes (SPEC §5): a service token for audience
  * "events" with scope events:publish, valid when the broker stored the message, whose client
- * may publish that subject, and whose client still exists.
+ * may publish that subject, and whose client still exists; and a message stored at most
+ * MAX_STORED_MESSAGE_AGE_SECONDS ago, as @app/security's guard asks (auth's deny-list rows last
+ * that long after their token's exp).
  */
 @Injectable()
 export class EventTokenGuard implements CanActivate {
@@ -36,6 +39,9 @@ export class EventTokenGuard implements CanActivate {
     if (!(message instanceof JetStreamContext)) throw refuse('not a JetStream message');
     const token = messageBearerToken(message);
     if (!token) throw refuse('message has no bearer token');
+    if (Date.now() - message.getStoredAt().getTime() > MAX_STORED_MESSAGE_AGE_SECONDS * 1000) {
+      throw refuse('message was stored too long ago');
+    }
     let claims: AccessTokenClaims;
     try {
       // Verified by @app/security's TokenVerifier (own-token-verifier.ts), as users and orders do.

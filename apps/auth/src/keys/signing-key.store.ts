@@ -1,4 +1,4 @@
-import { ReadinessService, STREAM_MAX_AGE_MS } from '@app/platform';
+import { AUTH_STREAM_MAX_AGE_MS, ReadinessService } from '@app/platform';
 import {
   CLOCK_TOLERANCE_SECONDS,
   MAX_ACCESS_TOKEN_TTL_SECONDS,
@@ -114,10 +114,11 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
 
   /**
    * How long a retired key stays in the retired key set: a message stored while a token it
-   * signed was valid (up to `retentionMs` after retirement) stays in its stream this long.
+   * signed was valid (up to `retentionMs` after retirement) stays in its stream this long (in
+   * AUTH, the longest-kept stream: its revocations are replayed that long after they were stored).
    */
   get retiredRetentionMs(): number {
-    return this.retentionMs + STREAM_MAX_AGE_MS;
+    return this.retentionMs + AUTH_STREAM_MAX_AGE_MS;
   }
 
   async onModuleInit(): Promise<void> {
@@ -148,13 +149,13 @@ export class SigningKeyStore implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * At a rotation interval under STREAM_MAX_AGE_MS / MAX_RETIRED_KEYS (~10 min), a consumer
+   * At a rotation interval under AUTH_STREAM_MAX_AGE_MS / MAX_RETIRED_KEYS (~10 min), a consumer
    * down for more than MAX_RETIRED_KEYS rotations finds messages whose key is gone, and
    * dead-letters them.
    */
   private warnIfRetiredKeysFallShort(): void {
     const coveredMs = this.config.KEY_ROTATION_INTERVAL_SECONDS * 1000 * MAX_RETIRED_KEYS;
-    if (coveredMs >= STREAM_MAX_AGE_MS) return;
+    if (coveredMs >= AUTH_STREAM_MAX_AGE_MS) return;
     this.logger.warn(
       {
         rotationIntervalSeconds: this.config.KEY_ROTATION_INTERVAL_SECONDS,

@@ -17,9 +17,29 @@ hex() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 nats_hex() { printf 'n%s' "$(hex)"; }
 b64() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
 
+# Files written before METRICS_TOKEN existed: give the services that lack it one shared value
+# (the one a service file already has, if any), so that an upgrade keeps every other secret.
+add_missing_metrics_token() {
+  local token="" f
+  for f in auth users orders; do
+    [[ -e "$dir/$f.env" ]] || continue
+    token=$(sed -n 's/^METRICS_TOKEN=\(..*\)$/\1/p' "$dir/$f.env" | head -n 1)
+    [[ -n "$token" ]] && break
+  done
+  [[ -n "$token" ]] || token=$(hex)
+  for f in auth users orders; do
+    [[ -e "$dir/$f.env" ]] || continue
+    grep -q '^METRICS_TOKEN=.' "$dir/$f.env" && continue
+    sed -i '/^METRICS_TOKEN=$/d' "$dir/$f.env"
+    printf 'METRICS_TOKEN=%s\n' "$token" >> "$dir/$f.env"
+    echo "generate.sh: added METRICS_TOKEN to $dir/$f.env" >&2
+  done
+}
+
 if ! $force; then
   for f in auth users orders postgres nats redis; do
     if [[ -e "$dir/$f.env" ]]; then
+      add_missing_metrics_token
       echo "generate.sh: $dir/$f.env exists; keeping all files (use --force to replace)" >&2
       exit 0
     fi

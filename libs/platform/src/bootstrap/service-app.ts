@@ -77,10 +77,15 @@ export async function createServiceApp(
   app.flushLogs();
   // A service that forgot to hand METRICS_TOKEN to PlatformModule would serve /metrics open
   // in production, where the configuration insists on the token.
-  if (app.get<PlatformOptions>(PLATFORM_OPTIONS).metricsToken !== config.METRICS_TOKEN) {
+  const platform = app.get<PlatformOptions>(PLATFORM_OPTIONS);
+  if (
+    platform.metricsToken !== config.METRICS_TOKEN ||
+    platform.metricsTokenPrevious !== config.METRICS_TOKEN_PREVIOUS
+  ) {
     await app.close();
     throw new TypeError(
-      `${options.serviceName}: PlatformModule.forRoot({ metricsToken }) must be config.METRICS_TOKEN`,
+      `${options.serviceName}: PlatformModule.forRoot({ metricsToken, metricsTokenPrevious }) ` +
+        'must be config.METRICS_TOKEN and config.METRICS_TOKEN_PREVIOUS',
     );
   }
 

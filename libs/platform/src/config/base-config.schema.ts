@@ -16,6 +16,7 @@ export const ENV = {
   SHUTDOWN_DELAY_MS: 'SHUTDOWN_DELAY_MS',
   PROTO_DIR: 'PROTO_DIR',
   METRICS_TOKEN: 'METRICS_TOKEN',
+  METRICS_TOKEN_PREVIOUS: 'METRICS_TOKEN_PREVIOUS',
 } as const;
 
 const origin = z.string().refine((value) => {
@@ -49,6 +50,15 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/** An RFC 6750 b64token, so that a scraper can send it as it is; empty means unset. */
+const metricsToken = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z
+    .string()
+    .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (openssl rand -hex 32)')
+    .optional(),
+);
+
 export const baseConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -81,14 +91,10 @@ export const baseConfigSchema = z.object({
     .default(64 * 1024),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   PROTO_DIR: z.string().optional(),
-  /**
-   * The bearer token Prometheus presents on `GET /metrics`; unset, /metrics is open (outside
-   * production only). An RFC 6750 b64token, so that a scraper can send it as it is.
-   */
-  METRICS_TOKEN: z
-    .string()
-    .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (openssl rand -hex 32)')
-    .optional(),
+  /** The bearer token Prometheus presents on `GET /metrics`; unset, /metrics is open (outside production only). */
+  METRICS_TOKEN: metricsToken,
+  /** During a METRICS_TOKEN rotation only: the value the scraper may still send. */
+  METRICS_TOKEN_PREVIOUS: metricsToken,
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -86,6 +86,13 @@ describe('loadConfig', () => {
     expect(loadConfig(service, { ...production, METRICS_TOKEN: 'm'.repeat(32) })).toEqual(
       expect.objectContaining({ METRICS_TOKEN: 'm'.repeat(32) }),
     );
+    // An empty value (an env file's `METRICS_TOKEN_PREVIOUS=`) is unset, not a token.
+    expect(
+      loadConfig(service, { ...valid, METRICS_TOKEN: '', METRICS_TOKEN_PREVIOUS: '' }),
+    ).toEqual(
+      expect.objectContaining({ METRICS_TOKEN: undefined, METRICS_TOKEN_PREVIOUS: undefined }),
+    );
+    expect(problemsOf({ ...production, METRICS_TOKEN: '' }, service)).toEqual([required]);
     // A token a scraper could not send as `Bearer <token>` would lock Prometheus out.
     expect(problemsOf({ ...valid, METRICS_TOKEN: 'two words' }, service)).toEqual([
       expect.stringMatching(/^METRICS_TOKEN: letters, digits/),

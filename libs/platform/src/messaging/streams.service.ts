@@ -39,23 +39,35 @@ export class StreamsService {
   }
 }
 
+/** A stream's `max_age`: STREAMS says, STREAM_MAX_AGE_MS for a stream it does not list. */
+function maxAgeOf(name: string): number {
+  return (
+    Object.values(STREAMS).find((stream) => stream.name === name)?.maxAgeMs ?? STREAM_MAX_AGE_MS
+  );
+}
+
+/**
+ * Creates the stream, or brings an existing one's subjects and `max_age` to this version's
+ * (AUTH's grew by an hour: an older deployment's AUTH stream is lengthened at auth's start).
+ */
 export async function ensureStream(
   manager: JetStreamManager,
   name: string,
   subjects: string[],
 ): Promise<void> {
+  const maxAge = nanos(maxAgeOf(name));
   const config = {
     name,
     subjects,
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-    max_age: nanos(STREAM_MAX_AGE_MS),
+    max_age: maxAge,
   };
   try {
     const info = await manager.streams.info(name);
-    const same = info.config.subjects?.join() === subjects.join();
-    if (!same) await manager.streams.update(name, { ...info.config, subjects });
+    const same = info.config.subjects?.join() === subjects.join() && info.config.max_age === maxAge;
+    if (!same) await manager.streams.update(name, { ...info.config, subjects, max_age: maxAge });
   } catch (error) {
     if ((error as { code?: string }).code !== '404') throw error;
     await manager.streams.add(config);

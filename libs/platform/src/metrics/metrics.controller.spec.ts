@@ -8,9 +8,19 @@ import { PlatformModule } from '../platform.module';
 
 const TOKEN = 'b'.repeat(40);
 
-async function platformApp(metricsToken: string | undefined): Promise<NestFastifyApplication> {
+async function platformApp(
+  metricsToken: string | undefined,
+  metricsTokenPrevious?: string,
+): Promise<NestFastifyApplication> {
   @Module({
-    imports: [PlatformModule.forRoot({ serviceName: 'probe', logLevel: 'silent', metricsToken })],
+    imports: [
+      PlatformModule.forRoot({
+        serviceName: 'probe',
+        logLevel: 'silent',
+        metricsToken,
+        metricsTokenPrevious,
+      }),
+    ],
   })
   class ProbeModule {}
   const app = await NestFactory.create<NestFastifyApplication>(ProbeModule, new FastifyAdapter(), {
@@ -62,6 +72,26 @@ describe('GET /metrics', () => {
     );
   });
 
+  it('also serves a scraper sending METRICS_TOKEN_PREVIOUS, during a rotation', async () => {
+    const previous = 'p'.repeat(40);
+    const app = await platformApp(TOKEN, previous);
+    try {
+      const status = async (token: string) =>
+        (
+          await app.inject({
+            method: 'GET',
+            url: '/metrics',
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).statusCode;
+      expect(await status(TOKEN)).toBe(200);
+      expect(await status(previous)).toBe(200);
+      expect(await status('q'.repeat(40))).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('is open without a METRICS_TOKEN (development and tests; production requires one)', async () => {
     const app = await platformApp(undefined);
     try {
@@ -88,6 +118,6 @@ describe('GET /metrics', () => {
         openApi: { title: 'probe', description: 'probe' },
         quiet: true,
       }),
-    ).rejects.toThrow('PlatformModule.forRoot({ metricsToken }) must be config.METRICS_TOKEN');
+    ).rejects.toThrow('must be config.METRICS_TOKEN and config.METRICS_TOKEN_PREVIOUS');
   });
 });

@@ -1,4 +1,4 @@
-import { JetStreamContext, Public } from '@app/platform';
+import { AUTH_STREAM_MAX_AGE_MS, JetStreamContext, Public, STREAM_MAX_AGE_MS } from '@app/platform';
 import { Metadata } from '@grpc/grpc-js';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
@@ -11,7 +11,11 @@ import {
   type RetiredTestKey,
 } from '../../../../test/security/support/test-issuer';
 import { AbilityFactory, type AppAbility } from '../casl/policy';
-import { ALLOWED_ALGORITHMS } from '../contract/access-token.claims';
+import {
+  ALLOWED_ALGORITHMS,
+  CLOCK_TOLERANCE_SECONDS,
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
+} from '../contract/access-token.claims';
 import { CheckPolicies } from '../decorators/check-policies.decorator';
 import { RequireRecentAuth } from '../decorators/require-recent-auth.decorator';
 import { Scopes } from '../decorators/scopes.decorator';
@@ -133,7 +137,7 @@ describe('SecurityGuard in NATS context', () => {
     ).toBe(16);
   });
 
-  it('refuses a message stored longer ago than the revocations that may cover it are replayed', async () => {
+  it('refuses a message stored longer ago than a stream keeps one (AUTH keeps its revocations longer)', async () => {
     const storedFor = async (seconds: number) => {
       const token = await issuer.serviceToken('auth', 'events', 'events:publish', {
         iat: T0 - seconds - 60,
@@ -141,16 +145,23 @@ describe('SecurityGuard in NATS context', () => {
       });
       return guard.canActivate(natsContext('auth.identity.registered', token, at(-seconds)));
     };
-    // 7 days less the 15.5 minutes a revocation may precede the message and two tolerances.
-    expect(MAX_STORED_MESSAGE_AGE_SECONDS).toBe(7 * 86_400 - 930 - 60);
-    await expect(storedFor(MAX_STORED_MESSAGE_AGE_SECONDS - 600)).resolves.toBe(true);
-    const refusal = await storedFor(MAX_STORED_MESSAGE_AGE_SECONDS + 120).catch((e: unknown) => e);
-    expect(refusal).toBeInstanceOf(RpcException);
-    expect((refusal as RpcException).getError()).toEqual({
-      code: 16,
-      errorCode: 'MESSAGE_TOO_OLD',
-      message: expect.stringContaining('stored too long ago'),
-    });
+    expect(MAX_STORED_MESSAGE_AGE_SECONDS * 1000).toBe(STREAM_MAX_AGE_MS);
+    expect(AUTH_STREAM_MAX_AGE_MS - STREAM_MAX_AGE_MS).toBeGreaterThanOrEqual(
+      (MAX_ACCESS_TOKEN_TTL_SECONDS + 2 * CLOCK_TOLERANCE_SECONDS + 60) * 1000,
+    );
+    const now = jest.spyOn(Date, 'now').mockReturnValue(T0 * 1000);
+    try {
+      await expect(storedFor(MAX_STORED_MESSAGE_AGE_SECONDS)).resolves.toBe(true);
+      const refusal = await storedFor(MAX_STORED_MESSAGE_AGE_SECONDS + 1).catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(RpcException);
+      expect((refusal as RpcException).getError()).toEqual({
+        code: 16,
+        errorCode: 'MESSAGE_TOO_OLD',
+        message: expect.stringContaining('stored too long ago'),
+      });
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('refuses a publisher outside its subject prefix', async () => {

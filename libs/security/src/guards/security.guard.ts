@@ -184,7 +184,9 @@ export class SecurityGuard implements CanActivate {
   /**
    * SPEC §5: a message is valid if its token was valid when the broker stored it, was issued
    * for events with scope events:publish, and its client owns the subject's prefix; and if it
-   * was stored recently enough that every revocation which could refuse it is still known.
+   * was stored at most MAX_STORED_MESSAGE_AGE_SECONDS ago: only AUTH keeps messages longer (its
+   * revocations must outlive what they refuse), and this replica's deny-list would no longer
+   * know a revocation covering an older one.
    */
   private async authenticateMessage(message: JetStreamContext): Promise<Principal> {
     const token = messageBearerToken(message);
@@ -193,7 +195,7 @@ export class SecurityGuard implements CanActivate {
     if (Date.now() - storedAt.getTime() > MAX_STORED_MESSAGE_AGE_SECONDS * 1000) {
       throw new SecurityError(
         'MESSAGE_TOO_OLD',
-        'message was stored too long ago: revocations that may cover its token are no longer replayed',
+        'message was stored too long ago: streams keep messages 7 days',
       );
     }
     const { principal } = await this.verifier.verify(token, {

@@ -18,16 +18,13 @@ export const REVOCATION_RETENTION_SECONDS = USER_ACCESS_TOKEN_TTL_SECONDS + CLOC
 export const STORED_MESSAGE_RETENTION_SECONDS = STREAM_MAX_AGE_MS / 1000;
 
 /**
- * The oldest stored message a replica can still judge, in seconds since the broker stored it.
- * A revocation that may refuse a message was published at most REVOCATION_RETENTION_SECONDS
- * before the message was stored (an older one's tokens had all expired by then), and the AUTH
- * stream keeps it only STORED_MESSAGE_RETENTION_SECONDS, as long as any stream keeps the
- * message. A replica started since could not replay it for a message in its stream's last
- * quarter hour, so such a message is refused (terminated and recorded), one clock tolerance
- * for the broker's clock and one for this replica's taken off as well.
+ * How long after the broker stored it a NATS message is still processed, in seconds: as long
+ * as a stream keeps a message. AUTH keeps its messages an hour longer (AUTH_STREAM_MAX_AGE_MS),
+ * so that every revocation which may refuse a message outlives it in AUTH and a replica started
+ * meanwhile can replay it; one of AUTH's own events older than this is refused for the same
+ * reason (this deny-list forgets such revocations after it).
  */
-export const MAX_STORED_MESSAGE_AGE_SECONDS =
-  STORED_MESSAGE_RETENTION_SECONDS - REVOCATION_RETENTION_SECONDS - 2 * CLOCK_TOLERANCE_SECONDS;
+export const MAX_STORED_MESSAGE_AGE_SECONDS = STORED_MESSAGE_RETENTION_SECONDS;
 
 /**
  * Until when a revocation of a token that signs NATS messages must be kept (seconds): the last

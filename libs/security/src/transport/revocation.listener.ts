@@ -1,4 +1,5 @@
 import {
+  AUTH_STREAM_MAX_AGE_MS,
   JetStreamContext,
   NatsConnectionService,
   ReadinessService,
@@ -17,7 +18,6 @@ import {
   parseRevocationEvent,
   REVOCATION_RETENTION_SECONDS,
   RevocationList,
-  STORED_MESSAGE_RETENTION_SECONDS,
 } from '../token/revocation-list';
 import type { TokenVerifier } from '../token/token-verifier';
 import { messageBearerToken } from './transport-of';
@@ -40,7 +40,7 @@ interface Feed {
  * and a restarted replica rebuilds its list by replaying: `auth.revocations` 15 min +
  * tolerance back (every token a revocation there covers has expired by then), and
  * `auth.revocations.stored` (the few revocations that may cover a token signing NATS
- * messages, which auth publishes on both) as long again as a stream keeps a message. Each
+ * messages, which auth publishes on both) all that AUTH keeps (AUTH_STREAM_MAX_AGE_MS). Each
  * message is authenticated like any event: a token valid when stored, audience events, scope
  * events:publish, published by `auth`.
  */
@@ -52,7 +52,8 @@ export class RevocationListener implements OnApplicationBootstrap, OnApplication
     { subject: SUBJECTS.REVOCATIONS, replaySeconds: REVOCATION_RETENTION_SECONDS },
     {
       subject: SUBJECTS.STORED_REVOCATIONS,
-      replaySeconds: REVOCATION_RETENTION_SECONDS + STORED_MESSAGE_RETENTION_SECONDS,
+      // All that AUTH keeps: more than the deny-list keeps these entries.
+      replaySeconds: AUTH_STREAM_MAX_AGE_MS / 1000,
     },
   ].map((feed) => ({ ...feed, lastSequence: 0, replayed: false, messages: null }));
 

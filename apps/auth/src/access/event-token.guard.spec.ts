@@ -1,0 +1,50 @@
+import { JetStreamContext } from '@app/platform';
+import { MAX_STORED_MESSAGE_AGE_SECONDS, type TokenVerifier } from '@app/security';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { RpcException } from '@nestjs/microservices';
+import { headers as natsHeaders, type JsMsg } from 'nats';
+import type { RevocationService } from '../revocations/revocation.service';
+import { EventTokenGuard } from './event-token.guard';
+
+const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
+
+function storedAgo(seconds: number) {
+  const headers = natsHeaders();
+  headers.set('Authorization', 'Bearer a.b.c');
+  const message = {
+    subject: 'users.deleted',
+    headers,
+    info: { timestampNanos: (NOW - seconds * 1000) * 1e6, deliveryCount: 1 },
+  } as unknown as JsMsg;
+  const host = new ExecutionContextHost([{}, new JetStreamContext(message)]);
+  host.setType('rpc');
+  return host;
+}
+
+describe('EventTokenGuard', () => {
+  const verify = jest.fn().mockResolvedValue({
+    claims: { client_id: 'users', scope: 'events:publish', jti: 'j', sub: 'users' },
+  });
+  const guard = new EventTokenGuard(
+    { verify } as unknown as TokenVerifier,
+    { isRevoked: async () => false } as unknown as RevocationService,
+  );
+  beforeEach(() => {
+    jest.spyOn(Date, 'now').mockReturnValue(NOW);
+    verify.mockClear();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('refuses a message stored longer ago than a stream keeps one, before verifying its token', async () => {
+    await expect(guard.canActivate(storedAgo(MAX_STORED_MESSAGE_AGE_SECONDS))).resolves.toBe(true);
+    const refusal = await Promise.resolve(
+      guard.canActivate(storedAgo(MAX_STORED_MESSAGE_AGE_SECONDS + 1)),
+    ).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(RpcException);
+    expect((refusal as RpcException).getError()).toEqual({
+      code: 16,
+      message: 'message was stored too long ago',
+    });
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+});
