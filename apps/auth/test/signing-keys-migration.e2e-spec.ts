@@ -34,8 +34,12 @@ const rows = async () =>
   }[];
 
 it('down keeps the keys still published (an empty private half) and drops the old retired ones; up clears retired private halves', async () => {
-  // undoLastMigration reverts this migration only while it is the newest one.
-  expect(AUTH_MIGRATIONS.at(-1)).toBe(RetiredSigningKeys1764950400000);
+  // undoLastMigration reverts the newest migration: the ones after this one go first (and
+  // runMigrations below applies them again).
+  const newer =
+    AUTH_MIGRATIONS.length - 1 - AUTH_MIGRATIONS.indexOf(RetiredSigningKeys1764950400000);
+  expect(AUTH_MIGRATIONS).toContain(RetiredSigningKeys1764950400000);
+  for (let i = 0; i < newer; i++) await db.undoLastMigration({ transaction: 'each' });
   await insert('current', 'v1.sealed', null);
   await insert('previous', null, 5);
   await insert('long-retired', null, 120);

@@ -117,7 +117,10 @@ const ordersOf = (userId: string) =>
 
 const outboxFor = (orderId: string) =>
   pg
-    .query(`SELECT subject, payload FROM outbox_messages WHERE payload->>'orderId' = $1`, [orderId])
+    .query(
+      `SELECT subject, payload FROM outbox_messages WHERE payload->>'orderId' = $1 ORDER BY created_at`,
+      [orderId],
+    )
     .then((result) => result.rows as { subject: string; payload: Record<string, unknown> }[]);
 
 async function deadLetter(messageId: string) {
