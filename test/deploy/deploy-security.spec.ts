@@ -467,7 +467,9 @@ describe('k8s/overlays/dev/secrets/generate.sh', () => {
       for (const app of SERVICES) {
         const file = join(dir, `${app}.env`);
         const lines = readFileSync(file, 'utf8').split('\n');
-        writeFileSync(file, lines.filter((line) => !line.startsWith('METRICS_TOKEN=')).join('\n'));
+        // ...and, as a hand-edited file may, no newline after its last line.
+        const kept = lines.filter((line) => !line.startsWith('METRICS_TOKEN='));
+        writeFileSync(file, kept.join('\n').trimEnd());
       }
       const before = SERVICES.map((app) => envOf(dir, app));
       execFileSync('bash', [script, dir], { stdio: 'pipe' });

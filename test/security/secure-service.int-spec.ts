@@ -513,7 +513,8 @@ describe('revocation', () => {
 
   it('follows auth.revocations.stored too: a revoked events token signs no later message', async () => {
     // auth publishes a revoked events token (and a deleted client) on both subjects; a replica
-    // replays auth.revocations.stored a week back, since a message waits in its stream that long.
+    // replays auth.revocations.stored all that AUTH keeps (7 days and an hour), longer than a
+    // message waits in its stream.
     // Published here on that subject alone, as a starting replica finds one older than 15 min.
     const now = Math.floor(Date.now() / 1000);
     const revoked = await issuer.serviceToken('auth', 'events', 'events:publish');

@@ -1,5 +1,6 @@
 import { eventually } from '../../../test/support/eventually';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../src/audit/audit.service';
 import { Identity } from '../src/identities/identity.entity';
 import { KeyEncryption } from '../src/keys/key-encryption';
 import { TotpEnrolmentService } from '../src/mfa/totp-enrolment.service';
@@ -325,12 +326,12 @@ describe('recovery codes', () => {
       headers: bearer(token),
     });
 
-  it('hands out ten distinct 80-bit codes with the confirmation, and stores only their hashes', async () => {
+  it('hands out ten distinct 120-bit codes with the confirmation, and stores only their hashes', async () => {
     const user = await registerAndLogin(auth, 'codes');
     const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, user);
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
-    for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+    for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){5}$/);
     const rows: { code_hash: Buffer; used_at: Date | null }[] = await auth.db.query(
       'SELECT code_hash, used_at FROM mfa_recovery_codes WHERE identity_id = $1',
       [user.id],
@@ -381,10 +382,89 @@ describe('recovery codes', () => {
     expect((await loginWith(owner, recoveryCodes[0])).status).toBe(200);
   });
 
+  it('spends one code of two logins racing on one mfaToken: one logs in, the other is refused', async () => {
+    const user = await registerAndLogin(auth, 'double-submit');
+    const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, user);
+    const mfaToken = await startLogin(user);
+    const statuses = await Promise.all(
+      [recoveryCodes[0], recoveryCodes[1]].map((code) =>
+        postJson(`${auth.url}/auth/login/mfa`, { mfaToken, code }).then((r) => r.status),
+      ),
+    );
+    expect(statuses.sort()).toEqual([200, 401]);
+    const [{ used }] = await auth.db.query(
+      'SELECT count(*)::int AS used FROM mfa_recovery_codes WHERE identity_id = $1 AND used_at IS NOT NULL',
+      [user.id],
+    );
+    expect(used).toBe(1);
+  });
+
+  it('burns the challenge after 3 wrong recovery codes, as after 3 wrong TOTP codes', async () => {
+    const user = await registerAndLogin(auth, 'burn-recovery');
+    const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, user);
+    const mfaToken = await startLogin(user);
+    const wrong = 'aaaa-aaaa-aaaa-aaaa-aaaa-aaaa';
+    for (let i = 0; i < 3; i++) {
+      expect((await postJson(`${auth.url}/auth/login/mfa`, { mfaToken, code: wrong })).status).toBe(
+        401,
+      );
+    }
+    const right = await postJson(`${auth.url}/auth/login/mfa`, {
+      mfaToken,
+      code: recoveryCodes[0],
+    });
+    expect(right.status).toBe(401);
+    // Refused before the code was looked at: it is still there for the next login.
+    expect((await loginWith(user, recoveryCodes[0])).status).toBe(200);
+  });
+
+  it('refuses a code for a disabled account, and leaves it unused', async () => {
+    const user = await registerAndLogin(auth, 'disabled-codes');
+    const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, user);
+    const mfaToken = await startLogin(user);
+    // Written directly: disabling through the API also ends the waiting login.
+    await auth.db.query('UPDATE identities SET disabled = true WHERE id = $1', [user.id]);
+    const response = await postJson(`${auth.url}/auth/login/mfa`, {
+      mfaToken,
+      code: recoveryCodes[0],
+    });
+    expect(response.status).toBe(401);
+    const [{ used }] = await auth.db.query(
+      'SELECT count(*)::int AS used FROM mfa_recovery_codes WHERE identity_id = $1 AND used_at IS NOT NULL',
+      [user.id],
+    );
+    expect(used).toBe(0);
+  });
+
+  it('audits a login with a recovery code, and never a code itself', async () => {
+    const user = await registerAndLogin(auth, 'audit-codes');
+    const record = jest.spyOn(auth.app.get(AuditService), 'record');
+    try {
+      const { recoveryCodes } = await enrolTotpWithRecoveryCodes(auth, user);
+      expect((await loginWith(user, recoveryCodes[2])).status).toBe(200);
+      expect(record).toHaveBeenCalledWith('mfa_recovery_codes', 'success', {
+        userId: user.id,
+        reason: 'used',
+      });
+      const audited = JSON.stringify(record.mock.calls);
+      for (const code of recoveryCodes) {
+        expect(audited).not.toContain(code);
+        expect(audited).not.toContain(code.replace(/-/g, ''));
+      }
+    } finally {
+      record.mockRestore();
+    }
+  });
+
   it('refuses a code that is neither 6 digits nor a recovery code with 400', async () => {
     const user = await registerAndLogin(auth, 'code-shape');
     await enrolTotp(auth, user);
-    for (const code of ['abcd-efgh-ijkl-mno1', 'abcd-efgh-ijkl', '12345', 'abcd efgh ijkl mnop']) {
+    for (const code of [
+      'abcd-efgh-ijkl-mnop-qrst-uvw1',
+      'abcd-efgh-ijkl-mnop',
+      '12345',
+      'abcd efgh ijkl mnop qrst uvwx',
+    ]) {
       const response = await loginWith(user, code);
       expect({ code, status: response.status }).toEqual({ code, status: 400 });
     }

@@ -43,7 +43,8 @@ describe('EventTokenGuard', () => {
     expect(refusal).toBeInstanceOf(RpcException);
     expect((refusal as RpcException).getError()).toEqual({
       code: 16,
-      message: 'message was stored too long ago',
+      message: 'message was stored too long ago: streams keep messages 7 days',
+      errorCode: 'MESSAGE_TOO_OLD',
     });
     expect(verify).toHaveBeenCalledTimes(1);
   });

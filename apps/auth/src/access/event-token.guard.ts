@@ -40,7 +40,12 @@ export class EventTokenGuard implements CanActivate {
     const token = messageBearerToken(message);
     if (!token) throw refuse('message has no bearer token');
     if (Date.now() - message.getStoredAt().getTime() > MAX_STORED_MESSAGE_AGE_SECONDS * 1000) {
-      throw refuse('message was stored too long ago');
+      // The code @app/security's guard gives it, so both dead-letter it alike.
+      throw new RpcException({
+        code: GRPC_STATUS.UNAUTHENTICATED,
+        message: 'message was stored too long ago: streams keep messages 7 days',
+        errorCode: 'MESSAGE_TOO_OLD',
+      });
     }
     let claims: AccessTokenClaims;
     try {

@@ -4,7 +4,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, type Clock } from '../common/clock';
-import { returnedRows } from '../common/sql';
 import { Identity } from '../identities/identity.entity';
 import { KeyEncryption } from '../keys/key-encryption';
 import { LIMIT_RULES, type LimitRules } from '../rate-limit/limit-rules';
@@ -65,7 +64,20 @@ export class MfaChallengeService {
     // Counted before the code is checked (see SessionsService.login), cleared by a success.
     assertAllowed(await this.limiter.consume(challenge.identity_id, this.rules.mfaAccount));
     const recovery = isRecoveryCode(code);
-    const identity = await this.dataSource.transaction(async (manager) => {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      // The identity, then this challenge, locked in revokeUser's order, and the challenge read
+      // again under its lock: of two requests with one mfaToken (a double submit), the second
+      // sees what the first did, so neither a second code is spent nor a failure miscounted.
+      await manager.query('SELECT 1 FROM identities WHERE id = $1 FOR UPDATE', [
+        challenge.identity_id,
+      ]);
+      const [current]: { expires_at: Date; used_at: Date | null }[] = await manager.query(
+        'SELECT expires_at, used_at FROM mfa_challenges WHERE token_hash = $1 FOR UPDATE',
+        [hash(mfaToken)],
+      );
+      if (!current || current.used_at || current.expires_at.getTime() <= this.clock.now()) {
+        return 'spent' as const;
+      }
       const accepted = recovery
         ? await this.acceptRecoveryCode(manager, challenge.identity_id, code)
         : await this.acceptCode(manager, challenge.identity_id, code);
@@ -76,23 +88,22 @@ export class MfaChallengeService {
            WHERE token_hash = $1`,
           [hash(mfaToken), CHALLENGE_MAX_FAILURES, new Date(this.clock.now())],
         );
-        return null;
+        return 'bad_code' as const;
       }
-      const used = returnedRows(
-        await manager.query(
-          'UPDATE mfa_challenges SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL RETURNING 1',
-          [hash(mfaToken), new Date(this.clock.now())],
-        ),
-      );
-      return used.length === 1 ? accepted : null;
+      await manager.query('UPDATE mfa_challenges SET used_at = $2 WHERE token_hash = $1', [
+        hash(mfaToken),
+        new Date(this.clock.now()),
+      ]);
+      return accepted;
     });
-    if (!identity) {
+    if (outcome === 'spent' || outcome === 'bad_code') {
       this.audit.record('login_mfa', 'failure', {
         userId: challenge.identity_id,
-        reason: 'bad_code',
+        reason: outcome === 'spent' ? 'challenge_used' : 'bad_code',
       });
       throw refused();
     }
+    const identity = outcome;
     if (recovery) {
       this.audit.record('mfa_recovery_codes', 'success', {
         userId: identity.id,

@@ -7,17 +7,21 @@ import { returnedRows } from '../common/sql';
 export const RECOVERY_CODE_COUNT = 10;
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'; // RFC 4648 base32, lower case
-/** 16 base32 characters (80 random bits), shown as four groups: `abcd-efgh-ijkl-mnop`. */
-const CODE_LENGTH = 16;
+/**
+ * 24 base32 characters, 120 random bits, shown as six groups (`abcd-efgh-ijkl-mnop-qrst-uvwx`):
+ * NIST SP 800-63B §5.1.2.2 lets a look-up secret of at least 112 bits be stored as a plain
+ * hash, since no offline search can get through that many.
+ */
+const CODE_LENGTH = 24;
 
 /** What `code` of POST /auth/login/mfa may be instead of 6 digits: any case, dashes optional. */
-export const RECOVERY_CODE_PATTERN = /^[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3}$/;
+export const RECOVERY_CODE_PATTERN = /^[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){5}$/;
 
 export function isRecoveryCode(code: string): boolean {
   return RECOVERY_CODE_PATTERN.test(code);
 }
 
-function newRecoveryCode(): string {
+export function newRecoveryCode(): string {
   // 5 bits from each byte: 256 is a multiple of 32, so every character is equally likely.
   const bytes = randomBytes(CODE_LENGTH);
   const plain = Array.from(bytes, (byte) => ALPHABET[byte & 31]).join('');

@@ -31,6 +31,8 @@ add_missing_metrics_token() {
     [[ -e "$dir/$f.env" ]] || continue
     grep -q '^METRICS_TOKEN=.' "$dir/$f.env" && continue
     sed -i '/^METRICS_TOKEN=$/d' "$dir/$f.env"
+    # A file whose last line has no newline would get the token glued onto that line.
+    [[ -z "$(tail -c 1 "$dir/$f.env")" ]] || echo >> "$dir/$f.env"
     printf 'METRICS_TOKEN=%s\n' "$token" >> "$dir/$f.env"
     echo "generate.sh: added METRICS_TOKEN to $dir/$f.env" >&2
   done

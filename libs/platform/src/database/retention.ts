@@ -22,8 +22,8 @@ const DAY = 24 * 60 * 60;
 /**
  * The messaging tables every service database has. Published outbox rows are kept a week for
  * inspection (unpublished ones have no `published_at` and are never touched). An inbox row must
- * outlive every redelivery of its message: streams keep messages 7 days (streams.service.ts),
- * so 8 days. Dead letters are evidence for operators: 30 days.
+ * outlive every redelivery of its message: streams keep messages 7 days, AUTH 7 days and an
+ * hour (messaging.constants.ts), so 8 days. Dead letters are evidence for operators: 30 days.
  */
 export const MESSAGING_RETENTION: readonly RetentionRule[] = Object.freeze([
   { table: 'outbox_messages', column: 'published_at', keepSeconds: 7 * DAY },

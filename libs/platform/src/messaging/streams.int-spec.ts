@@ -46,4 +46,14 @@ describe('ensureStream', () => {
     expect(info.config.max_age).toBe(nanos(AUTH_STREAM_MAX_AGE_MS));
     expect(info.state.messages).toBe(1);
   });
+
+  it('never shortens a stream an operator made longer, or unlimited', async () => {
+    const jsm = await nc.jetstreamManager();
+    for (const maxAge of [nanos(STREAM_MAX_AGE_MS * 2), 0]) {
+      const info = await jsm.streams.info('AUTH');
+      await jsm.streams.update('AUTH', { ...info.config, max_age: maxAge });
+      await ensureStream(jsm, 'AUTH', ['auth.>']);
+      expect(await maxAgeOf('AUTH')).toBe(maxAge);
+    }
+  });
 });

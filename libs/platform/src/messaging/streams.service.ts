@@ -47,8 +47,9 @@ function maxAgeOf(name: string): number {
 }
 
 /**
- * Creates the stream, or brings an existing one's subjects and `max_age` to this version's
- * (AUTH's grew by an hour: an older deployment's AUTH stream is lengthened at auth's start).
+ * Creates the stream, or brings an existing one's subjects to this version's and its `max_age`
+ * up to this version's (AUTH's grew by an hour: an older deployment's AUTH stream is lengthened
+ * at auth's start).
  */
 export async function ensureStream(
   manager: JetStreamManager,
@@ -66,8 +67,16 @@ export async function ensureStream(
   };
   try {
     const info = await manager.streams.info(name);
-    const same = info.config.subjects?.join() === subjects.join() && info.config.max_age === maxAge;
-    if (!same) await manager.streams.update(name, { ...info.config, subjects, max_age: maxAge });
+    // Only ever lengthened (0 is no limit): an operator may keep messages longer on purpose.
+    const current = info.config.max_age;
+    const tooShort = current !== 0 && current < maxAge;
+    if (info.config.subjects?.join() !== subjects.join() || tooShort) {
+      await manager.streams.update(name, {
+        ...info.config,
+        subjects,
+        max_age: tooShort ? maxAge : current,
+      });
+    }
   } catch (error) {
     if ((error as { code?: string }).code !== '404') throw error;
     await manager.streams.add(config);

@@ -13,7 +13,7 @@ export class LoginMfaDto {
   /** The current TOTP code, or one of the recovery codes the enrolment handed out. */
   @ApiProperty({
     example: '123456',
-    description: '6 digits, or a recovery code abcd-efgh-ijkl-mnop',
+    description: '6 digits, or a recovery code abcd-efgh-ijkl-mnop-qrst-uvwx',
   })
   @IsString()
   @Matches(ONE_TIME_CODE, { message: 'code must be 6 digits or a recovery code' })
