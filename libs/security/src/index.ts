@@ -46,6 +46,7 @@ export {
   MAX_STORED_MESSAGE_AGE_SECONDS,
   RevocationList,
   storedMessagesDeadline,
+  storedTooLongAgo,
 } from './token/revocation-list';
 export type { RetiredKey, RetiredKeyLookup } from './token/retired-keys';
 export { isUnauthenticated, ServiceTokenClient } from './token/service-token.client';

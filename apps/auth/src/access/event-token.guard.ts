@@ -3,8 +3,8 @@ import {
   messageBearerToken,
   EVENTS_AUDIENCE,
   EVENTS_PUBLISH_SCOPE,
-  MAX_STORED_MESSAGE_AGE_SECONDS,
   publisherOf,
+  storedTooLongAgo,
   TokenVerifier,
   type AccessTokenClaims,
 } from '@app/security';
@@ -39,7 +39,7 @@ export class EventTokenGuard implements CanActivate {
     if (!(message instanceof JetStreamContext)) throw refuse('not a JetStream message');
     const token = messageBearerToken(message);
     if (!token) throw refuse('message has no bearer token');
-    if (Date.now() - message.getStoredAt().getTime() > MAX_STORED_MESSAGE_AGE_SECONDS * 1000) {
+    if (storedTooLongAgo(message.getStoredAt())) {
       // The code @app/security's guard gives it, so both dead-letter it alike.
       throw new RpcException({
         code: GRPC_STATUS.UNAUTHENTICATED,

@@ -68,9 +68,10 @@ export class MfaChallengeService {
       // The identity, then this challenge, locked in revokeUser's order, and the challenge read
       // again under its lock: of two requests with one mfaToken (a double submit), the second
       // sees what the first did, so neither a second code is spent nor a failure miscounted.
-      await manager.query('SELECT 1 FROM identities WHERE id = $1 FOR UPDATE', [
-        challenge.identity_id,
-      ]);
+      const locked = await manager.findOne(Identity, {
+        where: { id: challenge.identity_id },
+        lock: { mode: 'pessimistic_write' },
+      });
       const [current]: { expires_at: Date; used_at: Date | null }[] = await manager.query(
         'SELECT expires_at, used_at FROM mfa_challenges WHERE token_hash = $1 FOR UPDATE',
         [hash(mfaToken)],
@@ -79,8 +80,8 @@ export class MfaChallengeService {
         return 'spent' as const;
       }
       const accepted = recovery
-        ? await this.acceptRecoveryCode(manager, challenge.identity_id, code)
-        : await this.acceptCode(manager, challenge.identity_id, code);
+        ? await this.acceptRecoveryCode(manager, locked, code)
+        : await this.acceptCode(manager, locked, code);
       if (!accepted) {
         await manager.query(
           `UPDATE mfa_challenges SET failures = failures + 1,
@@ -116,26 +117,29 @@ export class MfaChallengeService {
 
   /**
    * Uses up one of the user's recovery codes in place of a TOTP code. Only while TOTP is
-   * active: an admin reset removes the factor, and its codes with it.
+   * active: an admin reset removes the factor, and its codes with it. `identity` is the row
+   * the caller locked.
    */
-  private async acceptRecoveryCode(manager: EntityManager, identityId: string, code: string) {
-    const identity = await manager.findOne(Identity, {
-      where: { id: identityId },
-      lock: { mode: 'pessimistic_write' },
-    });
+  private async acceptRecoveryCode(
+    manager: EntityManager,
+    identity: Identity | null,
+    code: string,
+  ) {
     if (!identity || identity.disabled || !identity.totpSecret) return null;
     return (await this.recoveryCodes.consume(manager, identity.id, code)) ? identity : null;
   }
 
   /**
    * Checks `code` against the user's confirmed secret and records its time step, so the same
-   * code (or an older one) is never accepted twice (RFC 6238 §5.2).
+   * code (or an older one) is never accepted twice (RFC 6238 §5.2). `identity` is the row the
+   * caller locked (pessimistic_write) in this transaction.
    */
-  async acceptCode(manager: EntityManager, identityId: string, code: string, pending = false) {
-    const identity = await manager.findOne(Identity, {
-      where: { id: identityId },
-      lock: { mode: 'pessimistic_write' },
-    });
+  async acceptCode(
+    manager: EntityManager,
+    identity: Identity | null,
+    code: string,
+    pending = false,
+  ) {
     const sealed = pending ? identity?.totpPendingSecret : identity?.totpSecret;
     if (!identity || identity.disabled || !sealed) return null;
     const secret = this.encryption.decrypt(sealed, `totp:${identity.id}`);

@@ -55,7 +55,7 @@ export class TotpEnrolmentService {
       // (whose setup did not check) may hold one: confirming it would silently replace the
       // owner's second factor.
       if (identity?.totpSecret) return 'already_enabled';
-      const accepted = await this.challenges.acceptCode(manager, userId, code, true);
+      const accepted = await this.challenges.acceptCode(manager, identity, code, true);
       if (!accepted) return 'bad_code';
       await manager.update(
         Identity,

@@ -21,7 +21,7 @@ import { HTTP_AUTHENTICATOR, SECURITY_OPTIONS } from '../security.constants';
 import { SecurityError } from '../security.error';
 import type { ResolvedSecurityOptions } from '../security.options';
 import type { Principal } from '../token/principal';
-import { MAX_STORED_MESSAGE_AGE_SECONDS } from '../token/revocation-list';
+import { storedTooLongAgo } from '../token/revocation-list';
 import { TokenVerifier } from '../token/token-verifier';
 import type { HttpAuthenticator } from '../transport/access-token.strategy';
 import { toEdgeError } from '../transport/edge-error';
@@ -192,7 +192,7 @@ export class SecurityGuard implements CanActivate {
     const token = messageBearerToken(message);
     if (!token) throw new SecurityError('TOKEN_MISSING', 'message has no Authorization header');
     const storedAt = message.getStoredAt();
-    if (Date.now() - storedAt.getTime() > MAX_STORED_MESSAGE_AGE_SECONDS * 1000) {
+    if (storedTooLongAgo(storedAt)) {
       throw new SecurityError(
         'MESSAGE_TOO_OLD',
         'message was stored too long ago: streams keep messages 7 days',

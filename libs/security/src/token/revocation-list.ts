@@ -26,6 +26,11 @@ export const STORED_MESSAGE_RETENTION_SECONDS = STREAM_MAX_AGE_MS / 1000;
  */
 export const MAX_STORED_MESSAGE_AGE_SECONDS = STORED_MESSAGE_RETENTION_SECONDS;
 
+/** Whether a message the broker stored at `storedAt` is past MAX_STORED_MESSAGE_AGE_SECONDS. */
+export function storedTooLongAgo(storedAt: Date): boolean {
+  return Date.now() - storedAt.getTime() > MAX_STORED_MESSAGE_AGE_SECONDS * 1000;
+}
+
 /**
  * Until when a revocation of a token that signs NATS messages must be kept (seconds): the last
  * message it could sign is stored by `exp` + tolerance and stays in its stream that long again.
