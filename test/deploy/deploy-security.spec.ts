@@ -412,6 +412,21 @@ describe('docker-compose.yml', () => {
     expect(services.redis.user).toBe('redis');
   });
 
+  it('runs NATS unprivileged, after a one-shot job has handed it the JetStream volume', () => {
+    const nats = services.nats;
+    expect(nats.user).toBe('1000:1000');
+    expect(nats.read_only).toBe(true);
+    expect(nats.cap_drop).toEqual(['ALL']);
+    expect(nats.security_opt).toEqual(['no-new-privileges:true']);
+    expect(nats.depends_on['nats-data-init']).toEqual({ condition: 'service_completed_successfully' });
+    const init = services['nats-data-init'];
+    expect(init.entrypoint).toEqual(['chown', '-R', nats.user, '/data']);
+    expect(init.volumes).toEqual([nats.volumes.find((v: string) => v.endsWith(':/data'))]);
+    expect(init.cap_drop).toEqual(['ALL']);
+    expect(init.cap_add).toEqual(['CHOWN']);
+    expect(init.network_mode).toBe('none');
+  });
+
   it('keeps PostgreSQL, NATS and Redis on an internal network', () => {
     expect(compose.networks.backend.internal).toBe(true);
     for (const name of ['postgres', 'nats', 'redis']) expect(services[name].networks).toEqual(['backend']);
