@@ -3,14 +3,11 @@ import {
   bearerChallenge,
   httpBearerToken,
   isRecentAuth,
+  recentAuthMaxAgeOf,
   SecurityError,
   TokenVerifier,
   type AccessTokenClaims,
 } from '@app/security';
-// @RequireRecentAuth's metadata. It is read by @app/security's SecurityGuard, which auth does not
-// use (auth verifies its own tokens against its own tables), so auth's guard reads it too: one
-// decorator for step-up in every service, not a second auth-only copy.
-import { RECENT_AUTH_MAX_AGE } from '@app/security/decorators/require-recent-auth.decorator';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
@@ -69,7 +66,10 @@ export class AccessTokenGuard implements CanActivate {
     }
     return this.authenticate(
       context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>(),
-      this.reflector.getAllAndOverride(RECENT_AUTH_MAX_AGE, targets),
+      // @RequireRecentAuth, which @app/security's SecurityGuard enforces elsewhere: auth does not
+      // use that guard (it verifies its own tokens against its own tables), so it reads the
+      // same decorator here: one step-up decorator for every service.
+      recentAuthMaxAgeOf(this.reflector, context.getHandler(), context.getClass()),
     );
   }
 

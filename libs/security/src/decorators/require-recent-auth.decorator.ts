@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 
 /** @internal metadata of `@RequireRecentAuth` */
@@ -15,6 +16,18 @@ export function RequireRecentAuth(maxAgeSeconds: number): MethodDecorator & Clas
     throw new TypeError('@RequireRecentAuth: maxAgeSeconds must be a non-negative integer');
   }
   return RECENT_AUTH_MAX_AGE(maxAgeSeconds);
+}
+
+/**
+ * The `@RequireRecentAuth` max age of a handler: the method's, else its class's; undefined
+ * when neither has one. For a guard of its own (auth's) that enforces the same decorator.
+ */
+export function recentAuthMaxAgeOf(
+  reflector: Reflector,
+  handler: ReturnType<ExecutionContext['getHandler']>,
+  controller: ReturnType<ExecutionContext['getClass']>,
+): number | undefined {
+  return reflector.getAllAndOverride(RECENT_AUTH_MAX_AGE, [handler, controller]);
 }
 
 /**

@@ -15,7 +15,11 @@ import {
 import { Reflector } from '@nestjs/core';
 import { AbilityFactory, type AppAbility } from '../casl/policy';
 import { checksSubject, POLICY_HANDLERS } from '../decorators/policy-handlers';
-import { isRecentAuth, RECENT_AUTH_MAX_AGE } from '../decorators/require-recent-auth.decorator';
+import {
+  isRecentAuth,
+  RECENT_AUTH_MAX_AGE,
+  recentAuthMaxAgeOf,
+} from '../decorators/require-recent-auth.decorator';
 import { REQUIRED_SCOPES } from '../decorators/scopes.decorator';
 import { HTTP_AUTHENTICATOR, SECURITY_OPTIONS } from '../security.constants';
 import { SecurityError } from '../security.error';
@@ -121,7 +125,7 @@ export class SecurityGuard implements CanActivate {
       rules = Object.freeze({
         isPublic: this.isPublic(controller, handler),
         scopes: Object.freeze([...(this.reflector.getAllAndMerge(REQUIRED_SCOPES, targets) ?? [])]),
-        recentAuthMaxAge: this.reflector.getAllAndOverride(RECENT_AUTH_MAX_AGE, targets),
+        recentAuthMaxAge: recentAuthMaxAgeOf(this.reflector, handler, controller),
         policies: Object.freeze(
           (this.reflector.getAllAndMerge(POLICY_HANDLERS, targets) ?? []).filter(
             (policy) => !checksSubject(policy),
