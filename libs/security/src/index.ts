@@ -25,7 +25,11 @@ export { Public } from '@app/platform';
 export { CheckPolicies } from './decorators/check-policies.decorator';
 export type { PolicyHandler } from './decorators/check-policies.decorator';
 export { CurrentAbility, CurrentPrincipal } from './decorators/current-principal.decorator';
-export { isRecentAuth, recentAuthMaxAgeOf, RequireRecentAuth } from './decorators/require-recent-auth.decorator';
+export {
+  isRecentAuth,
+  recentAuthMaxAgeOf,
+  RequireRecentAuth,
+} from './decorators/require-recent-auth.decorator';
 export { Scopes } from './decorators/scopes.decorator';
 export { SecurityGuard } from './guards/security.guard';
 
