@@ -17,7 +17,13 @@ export { MESSAGING_ENTITIES, serviceDataSourceOptions } from './database/data-so
 export type { ServiceDataSourceOptions } from './database/data-source-options';
 export { DeadLetter } from './database/dead-letter.entity';
 export { InboxMessage } from './database/inbox-message.entity';
-export { createMessagingTables, dropMessagingTables } from './database/messaging-tables';
+export {
+  createMessagingTables,
+  createMessagingTablesV1,
+  dropMessagingTables,
+  keyInboxByMessageId,
+  keyInboxBySubject,
+} from './database/messaging-tables';
 export { OutboxMessage } from './database/outbox-message.entity';
 export { migrateAndExit, runMigrations } from './database/run-migrations';
 export { ApiError } from './errors/api-error';

@@ -5,6 +5,7 @@ import { TokensClientsKeys1764144000000 } from './migrations/1764144000000-token
 import { IdentityVersion1764835200000 } from './migrations/1764835200000-identity-version';
 import { RetiredSigningKeys1764950400000 } from './migrations/1764950400000-retired-signing-keys';
 import { MfaRecoveryCodes1765065600000 } from './migrations/1765065600000-mfa-recovery-codes';
+import { InboxKeyedBySubject1765152000000 } from './migrations/1765152000000-inbox-keyed-by-subject';
 
 /** Entities and migrations of the auth database, listed explicitly (no globs: they break in dist/). */
 export const AUTH_ENTITIES = [Identity];
@@ -14,6 +15,7 @@ export const AUTH_MIGRATIONS = [
   IdentityVersion1764835200000,
   RetiredSigningKeys1764950400000,
   MfaRecoveryCodes1765065600000,
+  InboxKeyedBySubject1765152000000,
 ];
 
 const HOUR = 60 * 60;

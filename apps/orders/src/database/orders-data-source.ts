@@ -5,6 +5,7 @@ import { Order } from '../orders/order.entity';
 import { Initial1764057600000 } from './migrations/1764057600000-initial';
 import { Orders1764403200000 } from './migrations/1764403200000-orders';
 import { DeletedCustomers1764835200000 } from './migrations/1764835200000-deleted-customers';
+import { InboxKeyedBySubject1765152000000 } from './migrations/1765152000000-inbox-keyed-by-subject';
 
 /** Entities and migrations of the orders database, listed explicitly (no globs: they break in dist/). */
 export const ORDERS_ENTITIES = [Order, OrderItem, IdempotencyKey];
@@ -12,6 +13,7 @@ export const ORDERS_MIGRATIONS = [
   Initial1764057600000,
   Orders1764403200000,
   DeletedCustomers1764835200000,
+  InboxKeyedBySubject1765152000000,
 ];
 
 /** Idempotency keys are deleted once they are past their TTL (DatabaseModule's sweeper). */

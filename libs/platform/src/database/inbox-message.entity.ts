@@ -1,12 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** A message id this service has applied; its insert shares the transaction of the effect. */
+/** A message (id and subject) this service has applied; its insert shares the transaction of the effect. */
 @Entity({ name: 'inbox_messages' })
 export class InboxMessage {
   @PrimaryColumn({ name: 'message_id', type: 'text' })
   messageId!: string;
 
-  @Column('text')
+  @PrimaryColumn('text')
   subject!: string;
 
   @Column({ name: 'processed_at', type: 'timestamptz', default: () => 'now()' })

@@ -1,10 +1,22 @@
 import type { QueryRunner } from 'typeorm';
 
 /**
- * DDL of the outbox, inbox and dead-letter tables. Each service calls this from its own first
- * migration, so every service owns its copy of these tables in its own database.
+ * DDL of the outbox, inbox and dead-letter tables. Each service calls `createMessagingTables`
+ * from its own first migration, so every service owns its copy of these tables in its own
+ * database. A migration that ran never changes: the tables' later versions are steps of their
+ * own (`keyInboxBySubject`), which a service that shipped before them runs in a migration of its
+ * own, and which `createMessagingTables` includes for a service written after them.
  */
 export async function createMessagingTables(queryRunner: QueryRunner): Promise<void> {
+  await createMessagingTablesV1(queryRunner);
+  await keyInboxBySubject(queryRunner);
+}
+
+/**
+ * The tables as first shipped, with an inbox keyed by message id alone. Only the first
+ * migrations of the services that shipped with it call this.
+ */
+export async function createMessagingTablesV1(queryRunner: QueryRunner): Promise<void> {
   await queryRunner.query(`
     CREATE TABLE outbox_messages (
       id uuid PRIMARY KEY,
@@ -35,6 +47,37 @@ export async function createMessagingTables(queryRunner: QueryRunner): Promise<v
       headers jsonb NOT NULL DEFAULT '{}'::jsonb,
       recorded_at timestamptz NOT NULL DEFAULT now()
     )`);
+}
+
+/**
+ * v2: the inbox is keyed by message id AND subject. `Nats-Msg-Id` is chosen by the publisher,
+ * and the security guard lets a publisher send only its own subjects; keyed by the id alone, a
+ * publisher (a compromised service, say) that sent an id another publisher used or would use
+ * made this service skip that other message as "already applied". With the subject in the key a
+ * publisher can collide only with its own messages.
+ */
+export async function keyInboxBySubject(queryRunner: QueryRunner): Promise<void> {
+  await queryRunner.query(`
+    ALTER TABLE inbox_messages
+      DROP CONSTRAINT inbox_messages_pkey,
+      ADD CONSTRAINT inbox_messages_pkey PRIMARY KEY (message_id, subject)`);
+}
+
+/**
+ * Back to v1. Of the rows that share a message id (messages of different subjects), the first
+ * applied is kept: v1 would have skipped the others.
+ */
+export async function keyInboxByMessageId(queryRunner: QueryRunner): Promise<void> {
+  await queryRunner.query(`
+    DELETE FROM inbox_messages AS later
+     WHERE EXISTS (
+       SELECT 1 FROM inbox_messages AS earlier
+        WHERE earlier.message_id = later.message_id
+          AND (earlier.processed_at, earlier.subject) < (later.processed_at, later.subject))`);
+  await queryRunner.query(`
+    ALTER TABLE inbox_messages
+      DROP CONSTRAINT inbox_messages_pkey,
+      ADD CONSTRAINT inbox_messages_pkey PRIMARY KEY (message_id)`);
 }
 
 export async function dropMessagingTables(queryRunner: QueryRunner): Promise<void> {

@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /**
- * Applies a message at most once. The message id is recorded in the same transaction as the
- * effect, so a consumer that crashes before its ack applies the redelivered message once.
+ * Applies a message at most once. Its id and subject are recorded in the same transaction as
+ * the effect, so a consumer that crashes before its ack applies the redelivered message once.
+ * The subject is part of the key: publishers choose their message ids, and one publisher's ids
+ * must not make this service skip another publisher's messages (see `keyInboxBySubject`).
  *
  * @example
  * await inbox.processOnce(context, async (manager) => { await manager.save(profile); });
@@ -12,7 +14,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 export class InboxService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Runs `apply` unless `messageId` was applied before; returns whether it ran. */
+  /** Runs `apply` unless the message `messageId` of `subject` was applied before; returns whether it ran. */
   async processOnce(
     messageId: string,
     subject: string,
@@ -21,7 +23,7 @@ export class InboxService {
     return this.dataSource.transaction(async (manager) => {
       const inserted: unknown[] = await manager.query(
         `INSERT INTO inbox_messages (message_id, subject) VALUES ($1, $2)
-         ON CONFLICT (message_id) DO NOTHING RETURNING message_id`,
+         ON CONFLICT (message_id, subject) DO NOTHING RETURNING message_id`,
         [messageId, subject],
       );
       if (inserted.length === 0) return false;

@@ -1,11 +1,11 @@
-import { createMessagingTables, dropMessagingTables } from '@app/platform';
+import { createMessagingTablesV1, dropMessagingTables } from '@app/platform';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class Initial1764057600000 implements MigrationInterface {
   name = 'Initial1764057600000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await createMessagingTables(queryRunner);
+    await createMessagingTablesV1(queryRunner);
     await queryRunner.query(`
       CREATE TABLE user_profiles (
         id uuid PRIMARY KEY,
