@@ -526,6 +526,84 @@ describe('TokenVerifier', () => {
       expect(fetches).toBe(2);
     });
 
+    /** A JWKS endpoint that answers `script`'s next entry (the last one repeats) and counts. */
+    function scriptedJwks(...script: ('keys' | 'down')[]) {
+      const endpoint = { fetches: 0, fetch: undefined as unknown as typeof fetch };
+      endpoint.fetch = (async () => {
+        const answer = script[Math.min(endpoint.fetches, script.length - 1)];
+        endpoint.fetches += 1;
+        return answer === 'keys'
+          ? new Response(JSON.stringify(issuer.jwks()), {
+              headers: { 'content-type': 'application/json' },
+            })
+          : new Response('upstream restarting', { status: 503 });
+      }) as unknown as typeof fetch;
+      return endpoint;
+    }
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const verifyWith = (verifier: TokenVerifier) => async (kid?: string) =>
+      verifier
+        .verify(await issuer.userToken({}, kid ? { kid } : {}), {
+          audience: 'users',
+          currentDate: at(1),
+        })
+        .then(
+          () => 'VERIFIED',
+          (error: SecurityError) => error.code,
+        );
+
+    it('fetches a failing JWKS at most once per cooldown, however many tokens (random kids) arrive', async () => {
+      const endpoint = scriptedJwks('down', 'keys');
+      const verify = verifyWith(
+        verifierFor({
+          keys: issuerKeys({
+            jwksUri: 'https://issuer.test/.well-known/jwks.json',
+            cooldownMs: 1000,
+            maxAgeMs: 600_000,
+            timeoutMs: 1000,
+            fetch: endpoint.fetch,
+          }),
+        }),
+      );
+      const codes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => verify(i % 2 ? `random-${i}` : undefined)),
+      );
+      for (let i = 0; i < 10; i++) codes.push(await verify(`random-later-${i}`));
+      expect(new Set(codes)).toEqual(new Set(['JWKS_UNAVAILABLE']));
+      expect(endpoint.fetches).toBe(1);
+      // The issuer is back: the first token after the cooldown fetches once, and verifies.
+      await sleep(1050);
+      expect(await verify()).toBe('VERIFIED');
+      expect(await verify('random-after')).toBe('TOKEN_KEY_NOT_FOUND');
+      expect(endpoint.fetches).toBe(2);
+    });
+
+    it('keeps verifying with the last set while refetches fail, up to maxStaleMs, fetching once per cooldown', async () => {
+      const endpoint = scriptedJwks('keys', 'down');
+      const verify = verifyWith(
+        verifierFor({
+          keys: issuerKeys({
+            jwksUri: 'https://issuer.test/.well-known/jwks.json',
+            cooldownMs: 300,
+            maxAgeMs: 50,
+            maxStaleMs: 700,
+            timeoutMs: 1000,
+            fetch: endpoint.fetch,
+          }),
+        }),
+      );
+      expect(await verify()).toBe('VERIFIED');
+      expect(endpoint.fetches).toBe(1);
+      await sleep(350); // stale, and past the cooldown: one refetch, which fails
+      expect(await verify()).toBe('VERIFIED');
+      expect(await verify()).toBe('VERIFIED');
+      expect(await verify('random-1')).toBe('TOKEN_KEY_NOT_FOUND');
+      expect(endpoint.fetches).toBe(2);
+      await sleep(450); // the set is older than maxAgeMs + maxStaleMs
+      expect(await verify()).toBe('JWKS_UNAVAILABLE');
+      expect(endpoint.fetches).toBe(3);
+    });
+
     it('reports an unreachable JWKS as unavailable, not as a bad token', async () => {
       const keys = issuerKeys({
         jwksUri: 'https://issuer.test/.well-known/jwks.json',
