@@ -1,11 +1,14 @@
-import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { UseInterceptors } from '@nestjs/common';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { PoliciesInterceptor } from '../guards/policies.interceptor';
+import { appendMetadata, metadataTarget } from './appending-metadata';
 import { checksSubject, POLICY_HANDLERS, type PolicyHandler } from './policy-handlers';
 
 export type { PolicyHandler } from './policy-handlers';
 
 /**
- * CASL checks of a route, gRPC method or NATS handler (class and method lists add up).
+ * CASL checks of a route, gRPC method or NATS handler (class and method lists add up, and so do
+ * stacked decorators: every check given applies).
  *
  * @example
  * @CheckPolicies((ability) => ability.can('list', 'Item'))
@@ -18,6 +21,16 @@ export function CheckPolicies(...handlers: PolicyHandler[]): MethodDecorator & C
   }
   // Only routes that check their result get the interceptor: a global one would cost every
   // request of the service (Nest binds each interceptor call to an AsyncResource).
-  if (!handlers.some(checksSubject)) return POLICY_HANDLERS(handlers);
-  return applyDecorators(POLICY_HANDLERS(handlers), UseInterceptors(PoliciesInterceptor));
+  const addHandlers = appendMetadata(POLICY_HANDLERS, handlers);
+  if (!handlers.some(checksSubject)) return addHandlers;
+  const addInterceptor = UseInterceptors(PoliciesInterceptor);
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    addHandlers(target, key!, descriptor!);
+    // Once per target: it runs every result-checking handler of the route.
+    const interceptors = Reflect.getMetadata(
+      INTERCEPTORS_METADATA,
+      metadataTarget(target, descriptor),
+    ) as unknown[] | undefined;
+    if (!interceptors?.includes(PoliciesInterceptor)) addInterceptor(target, key!, descriptor!);
+  };
 }

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { metadataTarget } from './appending-metadata';
 
 /** @internal metadata of `@RequireRecentAuth` */
 export const RECENT_AUTH_MAX_AGE = Reflector.createDecorator<number>();
@@ -15,19 +16,34 @@ export function RequireRecentAuth(maxAgeSeconds: number): MethodDecorator & Clas
   if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0) {
     throw new TypeError('@RequireRecentAuth: maxAgeSeconds must be a non-negative integer');
   }
-  return RECENT_AUTH_MAX_AGE(maxAgeSeconds);
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    // Stacked on one target, the stricter (shorter) age applies, never the last one written.
+    const on = metadataTarget(target, descriptor);
+    const existing = Reflect.getMetadata(RECENT_AUTH_MAX_AGE.KEY, on) as number | undefined;
+    Reflect.defineMetadata(
+      RECENT_AUTH_MAX_AGE.KEY,
+      existing === undefined ? maxAgeSeconds : Math.min(existing, maxAgeSeconds),
+      on,
+    );
+  };
 }
 
 /**
- * The `@RequireRecentAuth` max age of a handler: the method's, else its class's; undefined
- * when neither has one. For a guard of its own (auth's) that enforces the same decorator.
+ * The `@RequireRecentAuth` max age of a handler: the shorter of the method's and its class's
+ * (a method cannot loosen its controller's rule); undefined when neither has one. For a guard
+ * of its own (auth's) that enforces the same decorator.
  */
 export function recentAuthMaxAgeOf(
   reflector: Reflector,
   handler: ReturnType<ExecutionContext['getHandler']>,
   controller: ReturnType<ExecutionContext['getClass']>,
 ): number | undefined {
-  return reflector.getAllAndOverride(RECENT_AUTH_MAX_AGE, [handler, controller]);
+  const ages = [
+    reflector.get(RECENT_AUTH_MAX_AGE, handler),
+    reflector.get(RECENT_AUTH_MAX_AGE, controller),
+  ];
+  const declared = ages.filter((age): age is number => age !== undefined);
+  return declared.length === 0 ? undefined : Math.min(...declared);
 }
 
 /**

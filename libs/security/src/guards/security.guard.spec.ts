@@ -16,12 +16,15 @@ import {
   CLOCK_TOLERANCE_SECONDS,
   MAX_ACCESS_TOKEN_TTL_SECONDS,
 } from '../contract/access-token.claims';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { CheckPolicies } from '../decorators/check-policies.decorator';
+import { POLICY_HANDLERS } from '../decorators/policy-handlers';
 import { RequireRecentAuth } from '../decorators/require-recent-auth.decorator';
 import { Scopes } from '../decorators/scopes.decorator';
 import { MAX_STORED_MESSAGE_AGE_SECONDS, RevocationList } from '../token/revocation-list';
 import { TokenVerifier } from '../token/token-verifier';
 import { resolveSecurityOptions } from '../security.options';
+import { PoliciesInterceptor } from './policies.interceptor';
 import { SecurityGuard } from './security.guard';
 
 let issuer: TestIssuer;
@@ -244,4 +247,78 @@ describe('@Public()', () => {
       expect(await anonymousCall(PublicController, method)).toBe(16);
     },
   );
+});
+
+/** Each stacked decorator adds its rule: none may be lost to the one written above it. */
+class StackedRules {
+  @Scopes('a:read')
+  @Scopes('b:read')
+  scopes() {}
+  @CheckPolicies(() => true)
+  @CheckPolicies(() => false)
+  refusedBelow() {}
+  @CheckPolicies(() => false)
+  @CheckPolicies(() => true)
+  refusedAbove() {}
+  @RequireRecentAuth(3600)
+  @RequireRecentAuth(60)
+  strictBelow() {}
+  @RequireRecentAuth(60)
+  @RequireRecentAuth(3600)
+  strictAbove() {}
+}
+
+@RequireRecentAuth(60)
+class StrictController {
+  @RequireRecentAuth(3600)
+  looser() {}
+}
+
+describe('stacked security decorators', () => {
+  const call = (controller: new () => object, method: string, token: string) => {
+    const handler = (controller.prototype as Record<string, () => void>)[method];
+    const metadata = new Metadata();
+    metadata.add('authorization', `Bearer ${token}`);
+    const host = new ExecutionContextHost([{}, metadata], controller as never, handler);
+    host.setType('rpc');
+    return rpcCode(() => guard.canActivate(host));
+  };
+
+  it('requires the scopes of every @Scopes', async () => {
+    const upper = await issuer.serviceToken('orders', 'users', 'a:read');
+    const lower = await issuer.serviceToken('orders', 'users', 'b:read');
+    const both = await issuer.serviceToken('orders', 'users', 'a:read b:read');
+    expect(await call(StackedRules, 'scopes', upper)).toBe(7);
+    expect(await call(StackedRules, 'scopes', lower)).toBe(7);
+    expect(await call(StackedRules, 'scopes', both)).toBe('allowed');
+  });
+
+  it.each(['refusedBelow', 'refusedAbove'])('checks every @CheckPolicies (%s)', async (method) => {
+    expect(await call(StackedRules, method, await issuer.userToken())).toBe(7);
+  });
+
+  it('keeps the result check of a @CheckPolicies stacked under a type check, with one interceptor', () => {
+    class Route {
+      @CheckPolicies((ability: AppAbility) => ability.can('read', 'Item'))
+      @CheckPolicies((ability: AppAbility, item: never) => ability.can('read', item))
+      @CheckPolicies((ability: AppAbility, item: never) => ability.can('update', item))
+      get() {}
+    }
+    const handlers = new Reflector().get(POLICY_HANDLERS, Route.prototype.get);
+    expect(handlers.map((handler) => handler.length).sort()).toEqual([1, 2, 2]);
+    expect(Reflect.getMetadata(INTERCEPTORS_METADATA, Route.prototype.get)).toEqual([
+      PoliciesInterceptor,
+    ]);
+  });
+
+  it.each([
+    [StackedRules, 'strictBelow'],
+    [StackedRules, 'strictAbove'],
+    [StrictController, 'looser'],
+  ] as const)('applies the shortest @RequireRecentAuth (%p.%s)', async (controller, method) => {
+    const twoMinutesAgo = await issuer.userToken({ auth_time: T0 - 120 });
+    const now = await issuer.userToken({ auth_time: T0 });
+    expect(await call(controller, method, twoMinutesAgo)).toBe(16);
+    expect(await call(controller, method, now)).toBe('allowed');
+  });
 });
