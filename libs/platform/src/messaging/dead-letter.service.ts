@@ -28,11 +28,6 @@ export class DeadLetterService {
     for (const [name, values] of context.message.headers ?? []) {
       if (!OMITTED_HEADERS.has(name.toLowerCase())) headers[name] = values.join(',');
     }
-    this.counter.inc({ subject: context.getSubject(), code: errorCode });
-    this.logger.warn(
-      { subject: context.getSubject(), messageId: context.getMessageId(), errorCode, reason },
-      'message dead-lettered',
-    );
     await this.dataSource.getRepository(DeadLetter).insert({
       messageId: context.getMessageId() ?? null,
       subject: context.getSubject(),
@@ -41,5 +36,10 @@ export class DeadLetterService {
       streamSequence: String(context.message.seq),
       headers,
     });
+    this.counter.inc({ subject: context.getSubject(), code: errorCode });
+    this.logger.warn(
+      { subject: context.getSubject(), messageId: context.getMessageId(), errorCode, reason },
+      'message dead-lettered',
+    );
   }
 }

@@ -1,4 +1,6 @@
-import { DEFAULT_MAX_DELIVER, redeliveryDelayMs } from './jetstream.server';
+import { headers as natsHeaders } from 'nats';
+import { GRPC_STATUS } from '../errors/error-codes';
+import { DEFAULT_MAX_DELIVER, JetStreamServer, redeliveryDelayMs } from './jetstream.server';
 
 describe('redelivery of a message that keeps failing', () => {
   it('backs off 1 s, 2 s, 4 s, ... up to 30 s', () => {
@@ -13,5 +15,68 @@ describe('redelivery of a message that keeps failing', () => {
       waited += redeliveryDelayMs(delivery);
     }
     expect(waited).toBeGreaterThan(15 * 60_000);
+  });
+});
+
+describe('a refused message whose dead letter cannot be written', () => {
+  const options = { stream: 'USERS', durable: 'probe', filterSubject: 'users.>', maxDeliver: 3 };
+
+  function message(deliveryCount: number, headers: Record<string, string> = {}) {
+    const values = natsHeaders();
+    values.set('Nats-Msg-Id', 'm-1');
+    for (const [name, value] of Object.entries(headers)) values.set(name, value);
+    return {
+      subject: 'users.deleted',
+      seq: 7,
+      data: Buffer.from(JSON.stringify({ userId: 'u-1' })),
+      headers: values,
+      info: { deliveryCount, timestampNanos: Date.now() * 1e6 },
+      ack: jest.fn(),
+      nak: jest.fn(),
+      term: jest.fn(),
+    };
+  }
+
+  function serverWith(record: jest.Mock, handler: () => Promise<void>) {
+    const server = new JetStreamServer({} as never, [], { record } as never);
+    server.addHandler('users.deleted', handler, true);
+    const process = (delivered: ReturnType<typeof message>) =>
+      (server as unknown as { process(m: unknown, o: unknown): Promise<void> }).process(
+        delivered,
+        options,
+      );
+    return process;
+  }
+
+  const refusing = () => Promise.reject({ code: GRPC_STATUS.PERMISSION_DENIED, message: 'no' });
+  const failing = () => Promise.reject(new Error('connection terminated'));
+
+  it('is redelivered, not terminated, and terminated once it is recorded', async () => {
+    const record = jest.fn().mockRejectedValueOnce(new Error('database away'));
+    const process = serverWith(record, refusing);
+    const first = message(1);
+    await process(first);
+    expect(first.term).not.toHaveBeenCalled();
+    expect(first.nak).toHaveBeenCalledWith(redeliveryDelayMs(1));
+    const second = message(2);
+    await process(second);
+    expect(second.term).toHaveBeenCalled();
+    expect(record).toHaveBeenCalledTimes(2);
+  });
+
+  it('stays retriable past the last delivery while its dead letter cannot be written', async () => {
+    const record = jest.fn().mockRejectedValue(new Error('database away'));
+    const process = serverWith(record, failing);
+    for (const delivery of [3, 4, 9]) {
+      const delivered = message(delivery);
+      await process(delivered);
+      expect(delivered.term).not.toHaveBeenCalled();
+      expect(delivered.nak).toHaveBeenCalled();
+    }
+    record.mockResolvedValue(undefined);
+    const recorded = message(10);
+    await process(recorded);
+    expect(recorded.term).toHaveBeenCalled();
+    expect(record).toHaveBeenCalledTimes(4);
   });
 });

@@ -53,7 +53,8 @@ interface HandlerFailure {
  *
  * Outcome of a message: handler succeeded → ack; a permanent failure (bad token, wrong
  * publisher, invalid payload) → recorded as a dead letter and terminated; anything else →
- * redelivered with back-off, and dead-lettered once `maxDeliver` is reached.
+ * redelivered with back-off, and dead-lettered once `maxDeliver` is reached. A message is
+ * terminated only once its dead letter is written; until then it is redelivered.
  */
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   protected override readonly logger = new Logger('JetStreamServer');
@@ -87,9 +88,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.All,
           filter_subject: options.filterSubject,
-          // One more than this server's own limit: a message whose last delivery never got an
-          // answer (the process died) comes back once more, to be recorded as given up.
-          max_deliver: (options.maxDeliver ?? DEFAULT_MAX_DELIVER) + 1,
+          // No broker limit: this server gives up on a message itself (`maxDeliver`) and only
+          // once it is recorded as a dead letter. With a broker limit, a message whose dead
+          // letter could not be written (the database away through the last deliveries) was
+          // never delivered again: neither applied nor recorded. A message whose last delivery
+          // got no answer (the process died) comes back, and is recorded as given up.
+          max_deliver: -1,
           ack_wait: nanos(options.ackWaitMs ?? 30_000),
         });
         const consumer = await this.nats.jetstream().consumers.get(stream, options.durable);
@@ -102,7 +106,14 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
               message.nak();
               break;
             }
-            const work = this.process(message, options);
+            const work = this.process(message, options).catch((error: unknown) => {
+              // Not expected (process() answers every message itself); the message is left to
+              // its ack wait and redelivered, and the loop goes on with the next one.
+              this.logger.error(
+                { error: (error as Error).message, subject: message.subject },
+                'message not processed',
+              );
+            });
             this.inFlight.add(work);
             await work;
             this.inFlight.delete(work);
@@ -127,7 +138,18 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     const requestId = acceptRequestId(context.getHeader(REQUEST_ID_HEADER));
     await runWithRequestContext({ requestId }, async () => {
       const refuse = async (code: number, reason: string) => {
-        await this.deadLetters.record(context, STATUS_NAMES[code] ?? String(code), reason);
+        try {
+          await this.deadLetters.record(context, STATUS_NAMES[code] ?? String(code), reason);
+        } catch (error) {
+          // Terminated unrecorded, it would be lost without a trace: it comes back later, to be
+          // refused (and recorded) again.
+          this.logger.error(
+            { error: (error as Error).message, subject: message.subject },
+            'dead letter not recorded; the message is redelivered',
+          );
+          message.nak(redeliveryDelayMs(context.getDeliveryCount()));
+          return;
+        }
         // No reason text: nats-server 2.9 does not understand `+TERM <reason>` and would leave
         // the message pending (redelivered later). The reason is in the dead-letter record.
         message.term();
@@ -140,7 +162,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       if (context.getDeliveryCount() > maxDeliver) {
         return refuse(
           GRPC_STATUS.DEADLINE_EXCEEDED,
-          `gave up after ${maxDeliver} deliveries without an answer`,
+          `gave up after ${maxDeliver} deliveries without an answer or a record`,
         );
       }
       let data: unknown;

@@ -15,6 +15,7 @@ import { loadConfig } from '../config/load-config';
 import { currentRequestId, runWithRequestContext } from '../context/request-context';
 import { DatabaseModule } from '../database/database.module';
 import { DeadLetter } from '../database/dead-letter.entity';
+import { DeadLetterService } from './dead-letter.service';
 import { createMessagingTables } from '../database/messaging-tables';
 import { runMigrations } from '../database/run-migrations';
 import { serviceDataSourceOptions } from '../database/data-source-options';
@@ -308,6 +309,46 @@ describe('outbox, relay and JetStream consumer', () => {
     // Its redeliveries waited for the run still going on: never two runs at once.
     expect(seen.stuckDeliveries).toBe(1);
   }, 30_000);
+
+  it('redelivers a refused message until its dead letter is written, past the last delivery', async () => {
+    // The database is away for the message's first four deliveries (maxDeliver is 3): with a
+    // broker-side delivery limit it was never delivered again, neither applied nor recorded.
+    const deadLetters = app.get(DeadLetterService);
+    const record = deadLetters.record.bind(deadLetters);
+    let refusedWrites = 0;
+    const spy = jest.spyOn(deadLetters, 'record').mockImplementation(async (context, ...rest) => {
+      if (context.getMessageId() === 'unrecorded-1' && refusedWrites < 4) {
+        refusedWrites++;
+        throw new Error('database away');
+      }
+      return record(context, ...rest);
+    });
+    try {
+      const client = await connect({ servers: nats.url });
+      await eventually(() =>
+        client
+          .jetstream()
+          .publish('orders.cancelled', Buffer.from(JSON.stringify({ reason: 'refuse' })), {
+            msgID: 'unrecorded-1',
+          })
+          .then(
+            () => true,
+            () => undefined,
+          ),
+      );
+      await client.close();
+      const letters = dataSource.getRepository(DeadLetter);
+      const letter = await eventually(
+        async () => (await letters.findOneBy({ messageId: 'unrecorded-1' })) ?? undefined,
+        25_000,
+      );
+      expect(refusedWrites).toBe(4);
+      expect(letter.reason).toMatch(/^gave up after 3 deliveries/);
+      expect(await letters.countBy({ messageId: 'unrecorded-1' })).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 40_000);
 
   it('keeps accepting writes while NATS is down and delivers them when it returns', async () => {
     await nats.stop();
