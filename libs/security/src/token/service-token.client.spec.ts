@@ -72,8 +72,75 @@ describe('ServiceTokenClient', () => {
     await client.getToken('users');
     clock.now += 239_000; // 61 s before expiry: still good
     expect(await client.getToken('users')).toBe('token-1');
-    clock.now += 2_000; // 59 s before expiry: refreshed
+    expect(endpoint.calls).toHaveLength(1);
+    clock.now += 2_000; // 59 s before expiry: refreshed in the background, the call goes on
+    expect(await client.getToken('users')).toBe('token-1');
+    expect(endpoint.calls).toHaveLength(2);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(await client.getToken('users')).toBe('token-2');
+    expect(endpoint.calls).toHaveLength(2);
+  });
+
+  it('goes on with a still-valid token while its refresh fails, and not a moment past its expiry', async () => {
+    let down = false;
+    let attempts = 0;
+    const endpoint = fakeEndpoint();
+    const fetchOrFail = (async (...args: Parameters<typeof fetch>) => {
+      attempts += 1;
+      if (down) throw new TypeError('fetch failed');
+      return endpoint.fetch(...args);
+    }) as typeof fetch;
+    const clock = { now: 1_000_000 }; // the token expires at 1_300_000
+    const client = new ServiceTokenClient({
+      tokenEndpoint: 'https://auth.test/oauth/token',
+      client: { id: 'orders', secret: 's3cret' },
+      fetch: fetchOrFail,
+      now: () => clock.now,
+    });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    expect(await client.getToken('users')).toBe('token-1');
+    down = true;
+    clock.now = 1_250_000; // 50 s before expiry: a refresh starts, and fails
+    expect(await client.getToken('users')).toBe('token-1');
+    await settle();
+    expect(attempts).toBe(2);
+    clock.now = 1_250_500; // a failed refresh is not tried again at once...
+    expect(await client.getToken('users')).toBe('token-1');
+    await settle();
+    expect(attempts).toBe(2);
+    clock.now = 1_251_500; // ...but a second later
+    expect(await client.getToken('users')).toBe('token-1');
+    await settle();
+    expect(attempts).toBe(3);
+    clock.now = 1_299_999; // the last millisecond of the token
+    expect(await client.getToken('users')).toBe('token-1');
+    await settle();
+    clock.now = 1_300_000; // expired: the call waits for a token, and there is none
+    await expect(client.getToken('users')).rejects.toMatchObject({ code: 'TOKEN_REQUEST_FAILED' });
+    down = false;
+    expect(await client.getToken('users')).toBe('token-2');
+  });
+
+  it('fetches one new token for a burst of calls refused together, not one per call', async () => {
+    const endpoint = fakeEndpoint({ delayMs: 5 });
+    const client = clientWith(endpoint);
+    await client.getToken('users');
+    const refusedOnce = new Set<string>();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        client.withToken('users', async (token) => {
+          // Each call's first answer is a 401 for the revoked token-1, arriving a few ms apart.
+          if (token === 'token-1' && !refusedOnce.has(String(i))) {
+            refusedOnce.add(String(i));
+            await new Promise((resolve) => setTimeout(resolve, i));
+            throw { status: 401 };
+          }
+          return token;
+        }),
+      ),
+    );
+    expect(new Set(results)).toEqual(new Set(['token-2']));
+    expect(endpoint.calls).toHaveLength(2);
   });
 
   it('retries once with a fresh token when the callee answers UNAUTHENTICATED', async () => {

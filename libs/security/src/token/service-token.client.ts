@@ -22,6 +22,8 @@ interface CachedToken {
   expiresAt: number;
 }
 
+/** A failed background refresh is not tried again sooner than this (ms). */
+const REFRESH_RETRY_MS = 1000;
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
@@ -40,8 +42,8 @@ export function isUnauthenticated(error: unknown): boolean {
 /**
  * This service's tokens for calling others. Client-credentials tokens per audience (RFC 6749
  * §4.4, client_secret_basic) and token exchange for acting on behalf of a user (RFC 8693). A
- * token is cached until shortly before it expires, concurrent callers share one request to the
- * token endpoint, and `withToken` retries once with a fresh token when the callee says 401 /
+ * token is cached and refreshed in the background shortly before it expires (still used while
+ * the refresh fails), concurrent callers share one request to the token endpoint, and `withToken` retries once with a fresh token when the callee says 401 /
  * UNAUTHENTICATED (e.g. after a key rotation or a revocation of the old token).
  *
  * @example
@@ -52,6 +54,8 @@ export class ServiceTokenClient {
   private readonly cache = new Map<string, CachedToken>();
   private readonly exchanged = new LRUCache<string, CachedToken>({ max: 10_000 });
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** When a background refresh of a still-valid token last failed, by cache key. */
+  private readonly refreshFailedAt = new Map<string, number>();
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
 
@@ -67,9 +71,7 @@ export class ServiceTokenClient {
   /** A client-credentials token for `audience` (optionally narrowed to `scope`). */
   getToken(audience: string, scope?: string): Promise<string> {
     const key = `cc\0${audience}\0${scope ?? ''}`;
-    const cached = this.cache.get(key);
-    if (cached && this.now() < cached.refreshAt) return Promise.resolve(cached.token);
-    return this.singleFlight(key, async () => {
+    return this.cachedOrFetched(key, this.cache.get(key), async () => {
       const form: Record<string, string> = { grant_type: 'client_credentials', audience };
       if (scope) form.scope = scope;
       const fresh = await this.request(form);
@@ -82,9 +84,7 @@ export class ServiceTokenClient {
   exchange(subjectToken: string, audience: string, scope?: string): Promise<string> {
     const digest = createHash('sha256').update(subjectToken).digest('base64url');
     const key = `ex\0${audience}\0${scope ?? ''}\0${digest}`;
-    const cached = this.exchanged.get(key);
-    if (cached && this.now() < cached.refreshAt) return Promise.resolve(cached.token);
-    return this.singleFlight(key, async () => {
+    return this.cachedOrFetched(key, this.exchanged.get(key), async () => {
       const form: Record<string, string> = {
         grant_type: TOKEN_EXCHANGE,
         subject_token: subjectToken,
@@ -99,10 +99,14 @@ export class ServiceTokenClient {
     });
   }
 
-  /** Forgets the cached client-credentials token(s) of an audience. */
-  invalidate(audience: string): void {
-    for (const key of this.cache.keys()) {
-      if (key.startsWith(`cc\0${audience}\0`)) this.cache.delete(key);
+  /**
+   * Forgets `refused`, a client-credentials token of `audience` that a callee refused, if it is
+   * still cached. A token cached since (another call's retry fetched it) is kept: a burst of
+   * calls refused together costs one token request, not one per call.
+   */
+  invalidate(audience: string, refused: string): void {
+    for (const [key, cached] of this.cache) {
+      if (key.startsWith(`cc\0${audience}\0`) && cached.token === refused) this.cache.delete(key);
     }
   }
 
@@ -117,9 +121,37 @@ export class ServiceTokenClient {
       return await call(token);
     } catch (error) {
       if (!isUnauthenticated(error)) throw error;
-      this.invalidate(audience);
+      this.invalidate(audience, token);
       return call(await this.getToken(audience, scope));
     }
+  }
+
+  /**
+   * The cached token until its refresh time. Then, while it is still valid, it is still
+   * answered at once and a refresh runs in the background (an auth that is restarting delays
+   * no call, and stops none before the token really expires); a failed refresh is tried again
+   * by a call at least REFRESH_RETRY_MS later. With no valid token, callers wait for the fetch.
+   */
+  private cachedOrFetched(
+    key: string,
+    cached: CachedToken | undefined,
+    load: () => Promise<string>,
+  ): Promise<string> {
+    const now = this.now();
+    if (cached && now < cached.refreshAt) return Promise.resolve(cached.token);
+    if (cached && now < cached.expiresAt) {
+      if (
+        !this.inFlight.has(key) &&
+        now >= (this.refreshFailedAt.get(key) ?? -Infinity) + REFRESH_RETRY_MS
+      ) {
+        this.singleFlight(key, load).then(
+          () => this.refreshFailedAt.delete(key),
+          () => this.refreshFailedAt.set(key, this.now()),
+        );
+      }
+      return Promise.resolve(cached.token);
+    }
+    return this.singleFlight(key, load);
   }
 
   private singleFlight(key: string, load: () => Promise<string>): Promise<string> {

@@ -36,8 +36,8 @@ export function serviceTokenInterceptor(
   audience: string,
   scope?: string,
 ): Interceptor {
-  const token = (fresh: boolean) => {
-    if (fresh) tokens.invalidate(audience);
+  const token = (refused: string | undefined) => {
+    if (refused !== undefined) tokens.invalidate(audience, refused);
     return tokens.getToken(audience, scope);
   };
   return (options, nextCall) =>
@@ -48,6 +48,12 @@ export function serviceTokenInterceptor(
 type InterceptingCallInterface = ReturnType<NextCall>;
 type MessageContext = Parameters<InterceptingCallInterface['sendMessageWithContext']>[0];
 type AuthContext = ReturnType<InterceptingCallInterface['getAuthContext']>;
+
+/** What a unary call needs to be sent again: the caller's metadata and the token it carried. */
+interface RetryOf {
+  metadata: Metadata;
+  token: string;
+}
 
 function statusOf(code: GrpcStatus, details: string): StatusObject {
   return { code, details, metadata: new Metadata() };
@@ -80,7 +86,8 @@ class ServiceTokenCall implements InterceptingCallInterface {
   constructor(
     private readonly options: InterceptorOptions,
     private readonly nextCall: NextCall,
-    private readonly token: (fresh: boolean) => Promise<string>,
+    /** A token for the call; given the token a callee refused, one that replaces it. */
+    private readonly token: (refused: string | undefined) => Promise<string>,
   ) {
     const method = options.method_definition;
     this.retries = !method.requestStream && !method.responseStream;
@@ -90,13 +97,13 @@ class ServiceTokenCall implements InterceptingCallInterface {
     this.listener = listener;
     if (this.finished) return;
     if (metadata.get('authorization').length > 0) return this.send(metadata, undefined);
-    this.whenToken(false, (token) =>
-      this.send(withToken(metadata, token), this.retries ? metadata : undefined),
+    this.whenToken(undefined, (token) =>
+      this.send(withToken(metadata, token), this.retries ? { metadata, token } : undefined),
     );
   }
 
   /** Waits for a token within the deadline, then `then(token)`; else ends the call. */
-  private whenToken(fresh: boolean, then: (token: string) => void): void {
+  private whenToken(refused: string | undefined, then: (token: string) => void): void {
     this.current = undefined;
     const deadline = this.options.deadline;
     const ms = deadline instanceof Date ? deadline.getTime() : (deadline ?? Infinity);
@@ -112,7 +119,7 @@ class ServiceTokenCall implements InterceptingCallInterface {
         Math.max(0, ms - Date.now()),
       );
     }
-    this.token(fresh).then(
+    this.token(refused).then(
       (token) => {
         if (this.finished) return;
         clearTimeout(this.deadlineTimer);
@@ -123,14 +130,14 @@ class ServiceTokenCall implements InterceptingCallInterface {
   }
 
   /**
-   * Makes and starts the call. With `retryMetadata` (the caller's metadata, without a token)
-   * the answer is held until its status is known, so that an UNAUTHENTICATED one can be
-   * replaced by the retry's answer.
+   * Makes and starts the call. With `retry` (the caller's metadata, without a token, and the
+   * token sent) the answer is held until its status is known, so that an UNAUTHENTICATED one
+   * can be replaced by the retry's answer.
    */
-  private send(metadata: Metadata, retryMetadata: Metadata | undefined): void {
+  private send(metadata: Metadata, retry: RetryOf | undefined): void {
     const call = this.nextCall(this.options);
     this.current = call;
-    call.start(metadata, retryMetadata ? this.heldListener(retryMetadata) : this.passListener());
+    call.start(metadata, retry ? this.heldListener(retry) : this.passListener());
     for (const { context, message } of this.messages) call.sendMessageWithContext(context, message);
     if (this.halfClosed) call.halfClose();
     for (let i = 0; i < this.readsRequested; i++) call.startRead();
@@ -149,7 +156,7 @@ class ServiceTokenCall implements InterceptingCallInterface {
     };
   }
 
-  private heldListener(retryMetadata: Metadata): InterceptingListener {
+  private heldListener(retry: RetryOf): InterceptingListener {
     const held: { metadata?: Metadata; messages: unknown[] } = { messages: [] };
     const release = (status: StatusObject) => {
       if (this.finished) return;
@@ -166,7 +173,9 @@ class ServiceTokenCall implements InterceptingCallInterface {
       },
       onReceiveStatus: (status) => {
         if (status.code !== GrpcStatus.UNAUTHENTICATED || this.finished) return release(status);
-        this.whenToken(true, (fresh) => this.send(withToken(retryMetadata, fresh), undefined));
+        this.whenToken(retry.token, (fresh) =>
+          this.send(withToken(retry.metadata, fresh), undefined),
+        );
       },
     };
   }
