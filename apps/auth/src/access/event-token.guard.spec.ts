@@ -22,8 +22,10 @@ function storedAgo(seconds: number) {
 }
 
 describe('EventTokenGuard', () => {
+  const claims = { client_id: 'users', scope: 'events:publish', jti: 'j', sub: 'users' };
   const verify = jest.fn().mockResolvedValue({
-    claims: { client_id: 'users', scope: 'events:publish', jti: 'j', sub: 'users' },
+    claims,
+    principal: { kind: 'service', clientId: 'users', scopes: ['events:publish'] },
   });
   const guard = new EventTokenGuard(
     { verify } as unknown as TokenVerifier,
@@ -48,4 +50,22 @@ describe('EventTokenGuard', () => {
     });
     expect(verify).toHaveBeenCalledTimes(1);
   });
+
+  it.each(['user', 'delegated'])(
+    'refuses a %s token even with audience events, events:publish and the owner client',
+    async (kind) => {
+      verify.mockResolvedValueOnce({
+        claims: { ...claims, roles: ['admin'], ...(kind === 'delegated' && { act: { sub: 'x' } }) },
+        principal: { kind, id: 'u-1', clientId: 'users', scopes: ['events:publish'] },
+      });
+      const refusal = await Promise.resolve(guard.canActivate(storedAgo(1))).catch(
+        (error: unknown) => error,
+      );
+      expect(refusal).toBeInstanceOf(RpcException);
+      expect((refusal as RpcException).getError()).toEqual({
+        code: 7,
+        message: 'events are published by services only',
+      });
+    },
+  );
 });

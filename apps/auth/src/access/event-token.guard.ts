@@ -7,6 +7,7 @@ import {
   storedTooLongAgo,
   TokenVerifier,
   type AccessTokenClaims,
+  type Principal,
 } from '@app/security';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
@@ -48,9 +49,10 @@ export class EventTokenGuard implements CanActivate {
       });
     }
     let claims: AccessTokenClaims;
+    let principal: Principal;
     try {
       // Verified by @app/security's TokenVerifier (own-token-verifier.ts), as users and orders do.
-      ({ claims } = await this.verifier.verify(token, {
+      ({ claims, principal } = await this.verifier.verify(token, {
         audience: EVENTS_AUDIENCE,
         currentDate: message.getStoredAt(),
         allowRetiredKeys: true,
@@ -64,7 +66,14 @@ export class EventTokenGuard implements CanActivate {
         message: 'scope events:publish is required',
       });
     }
-    if (claims.act || publisherOf(message.getSubject()) !== claims.client_id) {
+    // As @app/security's guard: a service's own token (no user, no `act`), of the subject's owner.
+    if (principal.kind !== 'service') {
+      throw new RpcException({
+        code: GRPC_STATUS.PERMISSION_DENIED,
+        message: 'events are published by services only',
+      });
+    }
+    if (publisherOf(message.getSubject()) !== claims.client_id) {
       throw new RpcException({
         code: GRPC_STATUS.PERMISSION_DENIED,
         message: `client ${claims.client_id} may not publish ${message.getSubject()}`,
