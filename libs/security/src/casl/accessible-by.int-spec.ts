@@ -54,6 +54,18 @@ class Label {
   doc!: Doc;
 }
 
+/** Nullable columns, an array that may hold NULL, and an optional relation. */
+@Entity({ name: 'notes' })
+class Note {
+  @PrimaryColumn('int') id!: number;
+  @Column({ type: 'text', nullable: true }) code!: string | null;
+  @Column('text', { array: true, nullable: true }) tags!: (string | null)[] | null;
+  @Column({ name: 'reviewer_id', type: 'uuid', nullable: true }) reviewerId!: string | null;
+  @ManyToOne(() => Account)
+  @JoinColumn({ name: 'reviewer_id' })
+  reviewer!: Account | null;
+}
+
 const DocsPolicy = definePolicy({
   name: 'docs',
   roles: {
@@ -90,6 +102,7 @@ const user = (
 let database: { url: string; drop(): Promise<void> };
 let dataSource: DataSource;
 let docs: Doc[];
+let notes: Note[];
 const alice = randomUUID();
 const bob = randomUUID();
 
@@ -115,7 +128,7 @@ beforeAll(async () => {
   dataSource = new DataSource({
     type: 'postgres',
     url: database.url,
-    entities: [Account, Doc, Label],
+    entities: [Account, Doc, Label, Note],
     synchronize: true,
   });
   await dataSource.initialize();
@@ -133,6 +146,13 @@ beforeAll(async () => {
     { id: 7, ownerId: bob, status: 'draft', title: 'b5', tags: [], priority: 2 },
   ] as Doc[];
   await dataSource.getRepository(Doc).insert(docs);
+  notes = [
+    { id: 1, code: '10', tags: ['a', null], reviewerId: alice },
+    { id: 2, code: null, tags: ['b'], reviewerId: null },
+    { id: 3, code: '9', tags: null, reviewerId: bob },
+    { id: 4, code: 'x', tags: [], reviewerId: alice },
+  ] as Note[];
+  await dataSource.getRepository(Note).insert(notes);
 });
 
 afterAll(async () => {
@@ -334,6 +354,96 @@ describe('accessibleBy (CASL conditions as SQL on PostgreSQL)', () => {
     });
     const ability = buildAbility([policy], user(alice, ['customer']));
     expect(() => accessibleBy(query(), ability, 'read', 'Doc')).toThrow(/not supported/);
+  });
+
+  it('refuses where() and orWhere() after it, which would replace or escape its filter', async () => {
+    const ability = buildAbility([DocsPolicy], user(alice, ['customer']));
+    const filtered = () => accessibleBy(query(), ability, 'read', 'Doc');
+    expect(() => filtered().orWhere('doc.id = 3')).toThrow(/before calling accessibleBy/);
+    expect(() => filtered().where('doc.id > 0')).toThrow(/before calling accessibleBy/);
+    expect(() => filtered().andWhere('doc.id = 3 OR doc.id = 5')).toThrow(
+      /before calling accessibleBy/,
+    );
+    // Ordering, paging and counting still work on it.
+    expect(await filtered().orderBy('doc.id').take(2).getCount()).toBe(3);
+  });
+
+  it.each([
+    [
+      'a number on a text column',
+      { title: 10 },
+      /title holds string values; the rule gives a number/,
+    ],
+    ['a string on an int column', { priority: '5' }, /priority holds number values/],
+    ['a string in $in on an int column', { priority: { $in: [1, '9'] } }, /priority holds number/],
+    ['a string in $lt on an int column', { priority: { $lt: '5' } }, /priority holds number/],
+  ])(
+    'refuses %s, which PostgreSQL would cast and CASL never matches',
+    (_case, conditions, error) => {
+      const policy = definePolicy({
+        name: 'types',
+        roles: { customer: ({ can }) => can('read', 'Doc', conditions) },
+      });
+      const ability = buildAbility([policy], user(alice, ['customer']));
+      expect(() => accessibleBy(query(), ability, 'read', 'Doc')).toThrow(error);
+    },
+  );
+
+  describe('null, as CASL sees it: a NULL element of an array, a missing joined row', () => {
+    const accounts = () =>
+      new Map([
+        [alice, { id: alice, region: 'eu', ownerId: null }],
+        [bob, { id: bob, region: 'us', ownerId: null }],
+      ]);
+    /** CASL on each note as the query loads it: its reviewer joined, or null. */
+    function caslIds(ability: AppAbility): number[] {
+      const byId = accounts();
+      return notes
+        .filter((note) =>
+          ability.can('read', {
+            ...note,
+            reviewer: note.reviewerId ? byId.get(note.reviewerId) : null,
+            __caslSubjectType__: 'Note',
+          } as never),
+        )
+        .map((note) => note.id);
+    }
+    async function noteIds(ability: AppAbility) {
+      const qb = dataSource
+        .getRepository(Note)
+        .createQueryBuilder('note')
+        .leftJoin('note.reviewer', 'reviewer');
+      const rows = await accessibleBy(qb, ability, 'read', 'Note').orderBy('note.id').getMany();
+      return rows.map((row) => row.id);
+    }
+
+    it.each([
+      ['tags: null', { tags: null }],
+      ['tags: $ne null', { tags: { $ne: null } }],
+      ['reviewer.ownerId: null', { 'reviewer.ownerId': null }],
+      ['reviewer.ownerId: $ne null', { 'reviewer.ownerId': { $ne: null } }],
+      ['reviewer.ownerId: $in [null]', { 'reviewer.ownerId': { $in: [null] } }],
+      ['reviewer.ownerId: $nin [null]', { 'reviewer.ownerId': { $nin: [null] } }],
+      ['reviewer.region: $in [null, eu]', { 'reviewer.region': { $in: [null, 'eu'] } }],
+      ['reviewer.region: $nin [null, eu]', { 'reviewer.region': { $nin: [null, 'eu'] } }],
+      ['reviewer.region: $nin [eu]', { 'reviewer.region': { $nin: ['eu'] } }],
+      ['code: $in [null, 9]', { code: { $in: [null, '9'] } }],
+    ])('selects what CASL selects for %s, as a can and as a cannot', async (_case, conditions) => {
+      for (const form of ['can', 'cannot'] as const) {
+        const policy = definePolicy({
+          name: `nulls-${form}`,
+          roles: {
+            customer: ({ can, cannot }) => {
+              if (form === 'can') return can('read', 'Note', conditions);
+              can('read', 'Note');
+              cannot('read', 'Note', conditions);
+            },
+          },
+        });
+        const ability = buildAbility([policy], user(alice, ['customer']));
+        expect({ form, ids: await noteIds(ability) }).toEqual({ form, ids: caslIds(ability) });
+      }
+    });
   });
 
   it('refuses a condition on an unknown field', () => {

@@ -8,6 +8,51 @@ let parameterSequence = 0;
 interface Column {
   sql: string;
   isArray: boolean;
+  /** The JavaScript type CASL sees for the column's values, when the column type fixes it. */
+  valueType: 'string' | 'number' | 'boolean' | undefined;
+  /**
+   * For a column of a joined relation, the joined row's primary key: a row without one is no
+   * joined object, where CASL sees the field as undefined (not null).
+   */
+  joinedKey: string | undefined;
+}
+
+const TRANSLATED = new Set(['eq', 'ne', 'in', 'nin', 'lt', 'lte', 'gt', 'gte']);
+const STRING_TYPES = new Set([
+  'text',
+  'varchar',
+  'character varying',
+  'char',
+  'character',
+  'uuid',
+  'citext',
+]);
+const NUMBER_TYPES = new Set([
+  'int',
+  'int2',
+  'int4',
+  'integer',
+  'smallint',
+  'real',
+  'float',
+  'float4',
+  'float8',
+  'double precision',
+]);
+
+/**
+ * What JavaScript type the column's values have in an entity: PostgreSQL casts a bound value
+ * to the column's type (`'10' = 10` is true there) where CASL compares strictly. bigint and
+ * numeric columns are left out: TypeORM reads them as strings unless a transformer says else.
+ */
+function valueTypeOf(type: unknown): Column['valueType'] {
+  if (type === String) return 'string';
+  if (type === Number) return 'number';
+  if (type === Boolean || type === 'boolean' || type === 'bool') return 'boolean';
+  if (typeof type !== 'string') return undefined;
+  if (STRING_TYPES.has(type)) return 'string';
+  if (NUMBER_TYPES.has(type)) return 'number';
+  return undefined;
 }
 
 /**
@@ -81,14 +126,30 @@ class SqlTranslator<T extends ObjectLiteral> {
     if (!column || alias.metadata.findRelationWithPropertyPath(property)) {
       throw new Error(`accessibleBy: ${path} is not a column of ${alias.metadata.name}`);
     }
+    const qualified = (name: string) => `${this.qb.escape(alias.name)}.${this.qb.escape(name)}`;
+    const key = alias.metadata.primaryColumns[0];
+    if (dot > 0 && !key) throw new Error(`accessibleBy: ${alias.metadata.name} has no primary key`);
     return {
-      sql: `${this.qb.escape(alias.name)}.${this.qb.escape(column.databaseName)}`,
+      sql: qualified(column.databaseName),
       isArray: column.isArray,
+      valueType: valueTypeOf(column.type),
+      joinedKey: dot > 0 ? qualified(key.databaseName) : undefined,
     };
   }
 
+  /** Refuses a value CASL would never find equal to (or ordered against) the column's values. */
+  private checkValue(field: string, column: Column, value: unknown): void {
+    if (value === null || column.valueType === undefined) return;
+    if (typeof value !== column.valueType) {
+      throw new Error(
+        `accessibleBy: ${field} holds ${column.valueType} values; the rule gives a ${typeof value}`,
+      );
+    }
+  }
+
   private field(condition: FieldCondition, negated: boolean): string {
-    const { sql, isArray } = this.column(condition.field);
+    const column = this.column(condition.field);
+    const { sql, isArray, joinedKey } = column;
     const { operator, value } = condition;
     // A NULL column makes a test NULL: outside a NOT that excludes the row already, and the
     // bare test keeps the column's index usable.
@@ -97,15 +158,31 @@ class SqlTranslator<T extends ObjectLiteral> {
       // CASL compares an array field element by element, and never equal to an array value.
       throw new Error(`accessibleBy: ${condition.field} compared with an array is not supported`);
     }
+    if (!TRANSLATED.has(operator)) {
+      // `exists` is not translated: CASL counts a field holding null as present, a NULL column
+      // is all SQL can see, and a missing joined row is absent to both.
+      throw new Error(`accessibleBy: operator ${operator} is not supported`);
+    }
+    for (const item of Array.isArray(value) ? value : [value]) {
+      this.checkValue(condition.field, column, item);
+    }
+    // What CASL finds equal to null: a null field (not a missing joined object, whose field is
+    // undefined), and on an array field also a null element.
+    const present = joinedKey ? `${joinedKey} IS NOT NULL AND ` : '';
+    const isNull = isArray
+      ? `(${present}(${sql} IS NULL OR array_position(${sql}, NULL) IS NOT NULL))`
+      : joinedKey
+        ? `(${present}${sql} IS NULL)`
+        : `${sql} IS NULL`;
     switch (operator) {
       case 'eq':
-        if (value === null) return `${sql} IS NULL`;
+        if (value === null) return isNull;
         // Mongo semantics: { roles: 'admin' } on an array field means "contains".
         return orFalse(
           isArray ? `${this.bind(value)} = ANY(${sql})` : `${sql} = ${this.bind(value)}`,
         );
       case 'ne':
-        if (value === null) return `${sql} IS NOT NULL`;
+        if (value === null) return `NOT ${isNull}`;
         return isArray
           ? `NOT COALESCE(${this.bind(value)} = ANY(${sql}), FALSE)`
           : `${sql} IS DISTINCT FROM ${this.bind(value)}`;
@@ -123,11 +200,15 @@ class SqlTranslator<T extends ObjectLiteral> {
         }
         // null in the list matches a NULL column (as CASL does); SQL's IN never matches NULL,
         // and NOT IN with a NULL in the list matches nothing.
+        // Without null in the list, a NULL column and a missing joined row are alike to CASL
+        // (not in any list); with null, only the first is "in" it.
         const others = values.filter((v) => v !== null).map((v) => this.bind(v));
         const listed = others.length > 0 ? `${sql} IN (${others.join(', ')})` : 'FALSE';
-        if (operator === 'in') return withNull ? `(${listed} OR ${sql} IS NULL)` : orFalse(listed);
+        const listedOrFalse = others.length > 0 ? `COALESCE(${listed}, FALSE)` : 'FALSE';
+        if (operator === 'in')
+          return withNull ? `(${listedOrFalse} OR ${isNull})` : orFalse(listed);
         return withNull
-          ? `(${sql} IS NOT NULL AND NOT ${listed})`
+          ? `(NOT ${isNull} AND NOT ${listedOrFalse})`
           : `(${sql} IS NULL OR NOT ${listed})`;
       }
       case 'lt':
@@ -138,8 +219,6 @@ class SqlTranslator<T extends ObjectLiteral> {
         return `${sql} > ${this.bind(value)}`;
       case 'gte':
         return `${sql} >= ${this.bind(value)}`;
-      // `exists` is not translated: CASL counts a field holding null as present, a NULL column
-      // is all SQL can see, and a missing joined row is absent to both.
       default:
         throw new Error(`accessibleBy: operator ${operator} is not supported`);
     }
@@ -147,11 +226,44 @@ class SqlTranslator<T extends ObjectLiteral> {
 }
 
 /**
+ * The query builder's methods that change its WHERE. Called after `accessibleBy`, `where`
+ * replaced the filter and an `orWhere` (or an `andWhere('a OR b')`, which TypeORM does not
+ * parenthesise) escaped it, so on the builder it returns they throw.
+ */
+const WHERE_METHODS = [
+  'where',
+  'andWhere',
+  'orWhere',
+  'whereInIds',
+  'andWhereInIds',
+  'orWhereInIds',
+  'whereExists',
+  'andWhereExists',
+  'orWhereExists',
+  'setFindOptions',
+] as const;
+
+function lockWhere<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): SelectQueryBuilder<T> {
+  for (const method of WHERE_METHODS) {
+    Object.defineProperty(qb, method, {
+      configurable: true,
+      value: () => {
+        throw new Error(
+          `accessibleBy: ${method}() after accessibleBy() could replace or escape its filter; add the query's conditions before calling accessibleBy()`,
+        );
+      },
+    });
+  }
+  return qb;
+}
+
+/**
  * Restricts a TypeORM query to the rows `ability` may `action` (CASL ships adapters for
  * Mongoose and Prisma only). The filter runs in PostgreSQL: rows are never loaded to be
  * filtered in memory, so pagination and counts are right. It composes with the query's own
  * WHERE: the existing conditions are put in parentheses first, so an `OR` there cannot
- * escape the filter. Nothing permitted: `FALSE`.
+ * escape the filter. Call it after the query's own conditions: on the builder it returns,
+ * `where`, `andWhere`, `orWhere` (and their variants) throw. Nothing permitted: `FALSE`.
  *
  * @example
  * const qb = repo.createQueryBuilder('user').where('user.locale = :l', { l: 'en' });
@@ -173,8 +285,10 @@ export function accessibleBy<T extends ObjectLiteral>(
     ).createWhereClausesExpression(wheres);
     qb.expressionMap.wheres = [{ type: 'simple', condition: `(${existing})` }];
   }
-  return (qb as WhereExpressionBuilder as SelectQueryBuilder<T>).andWhere(
-    `(${sql})`,
-    translator.parameters,
+  return lockWhere(
+    (qb as WhereExpressionBuilder as SelectQueryBuilder<T>).andWhere(
+      `(${sql})`,
+      translator.parameters,
+    ),
   );
 }
