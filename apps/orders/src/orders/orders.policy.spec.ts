@@ -1,4 +1,4 @@
-import { buildAbility, type Principal } from '@app/security';
+import { buildAbility, type Principal, type UserLikePrincipal } from '@app/security';
 import { OrdersPolicy } from './orders.policy';
 import { asOrderSubject } from './orders.service';
 
@@ -65,6 +65,23 @@ describe('OrdersPolicy', () => {
     expect(can(admin, 'ship', order('x', 'us', 'pending'))).toBe(false);
     expect(can(admin, 'ship', order('x', 'us', 'confirmed'))).toBe(true);
     expect(can(admin, 'create', 'Order')).toBe(false);
+  });
+
+  it('lets a service acting for a user (token exchange) read what the user reads, and change nothing', () => {
+    for (const role of ['customer', 'admin'] as const) {
+      const actingFor: Principal = {
+        ...(user('me', [role]) as UserLikePrincipal),
+        kind: 'delegated',
+        actor: { clientId: 'users' },
+      };
+      expect(can(actingFor, 'read', order('me', 'eu', 'pending'))).toBe(true);
+      for (const action of ['cancel', 'confirm', 'ship']) {
+        for (const status of ['pending', 'confirmed']) {
+          expect(can(actingFor, action, order('me', 'eu', status))).toBe(false);
+        }
+      }
+      expect(can(actingFor, 'create', 'Order')).toBe(false);
+    }
   });
 
   it('grants count to services with orders:read and never to users, whatever their token scope says', () => {

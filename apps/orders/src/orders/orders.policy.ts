@@ -20,21 +20,25 @@ import { OPEN_STATUSES } from './order-status';
  *
  * Nobody else may do anything; `manage` is never granted, so an admin cannot, say, cancel a
  * shipped order by a wildcard. Scope rules apply to service (client-credentials) tokens only:
- * a user's token carrying `orders:read` gets its role's rules, never `count`.
+ * a user's token carrying `orders:read` gets its role's rules, never `count`. A service acting
+ * for a user (RFC 8693, `kind: 'delegated'`) gets the user's `read` rules only: creating,
+ * cancelling, confirming and shipping need the user's own token, as in users.
  */
 export const OrdersPolicy = definePolicy({
   name: 'orders',
   roles: {
     customer: ({ can }, me) => {
-      can('create', 'Order');
       can('read', 'Order', { userId: me.id });
+      if (me.kind !== 'user') return;
+      can('create', 'Order');
       can('cancel', 'Order', { userId: me.id, status: 'pending' });
     },
     support: ({ can }, me) => {
       can('read', 'Order', { region: me.region });
     },
-    admin: ({ can }) => {
+    admin: ({ can }, me) => {
       can('read', 'Order');
+      if (me.kind !== 'user') return;
       can('cancel', 'Order', { status: { $in: [...OPEN_STATUSES] } });
       can('confirm', 'Order', { status: 'pending' });
       can('ship', 'Order', { status: 'confirmed' });

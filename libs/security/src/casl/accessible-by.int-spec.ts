@@ -379,7 +379,7 @@ describe('accessibleBy (CASL conditions as SQL on PostgreSQL)', () => {
     ['a string in $lt on an int column', { priority: { $lt: '5' } }, /priority holds number/],
   ])(
     'refuses %s, which PostgreSQL would cast and CASL never matches',
-    (_case, conditions, error) => {
+    (_case, conditions: object, error) => {
       const policy = definePolicy({
         name: 'types',
         roles: { customer: ({ can }) => can('read', 'Doc', conditions) },
@@ -391,7 +391,7 @@ describe('accessibleBy (CASL conditions as SQL on PostgreSQL)', () => {
 
   describe('null, as CASL sees it: a NULL element of an array, a missing joined row', () => {
     const accounts = () =>
-      new Map([
+      new Map<string, object>([
         [alice, { id: alice, region: 'eu', ownerId: null }],
         [bob, { id: bob, region: 'us', ownerId: null }],
       ]);
@@ -428,22 +428,25 @@ describe('accessibleBy (CASL conditions as SQL on PostgreSQL)', () => {
       ['reviewer.region: $nin [null, eu]', { 'reviewer.region': { $nin: [null, 'eu'] } }],
       ['reviewer.region: $nin [eu]', { 'reviewer.region': { $nin: ['eu'] } }],
       ['code: $in [null, 9]', { code: { $in: [null, '9'] } }],
-    ])('selects what CASL selects for %s, as a can and as a cannot', async (_case, conditions) => {
-      for (const form of ['can', 'cannot'] as const) {
-        const policy = definePolicy({
-          name: `nulls-${form}`,
-          roles: {
-            customer: ({ can, cannot }) => {
-              if (form === 'can') return can('read', 'Note', conditions);
-              can('read', 'Note');
-              cannot('read', 'Note', conditions);
+    ])(
+      'selects what CASL selects for %s, as a can and as a cannot',
+      async (_case, conditions: object) => {
+        for (const form of ['can', 'cannot'] as const) {
+          const policy = definePolicy({
+            name: `nulls-${form}`,
+            roles: {
+              customer: ({ can, cannot }) => {
+                if (form === 'can') return can('read', 'Note', conditions);
+                can('read', 'Note');
+                cannot('read', 'Note', conditions);
+              },
             },
-          },
-        });
-        const ability = buildAbility([policy], user(alice, ['customer']));
-        expect({ form, ids: await noteIds(ability) }).toEqual({ form, ids: caslIds(ability) });
-      }
-    });
+          });
+          const ability = buildAbility([policy], user(alice, ['customer']));
+          expect({ form, ids: await noteIds(ability) }).toEqual({ form, ids: caslIds(ability) });
+        }
+      },
+    );
   });
 
   it('refuses a condition on an unknown field', () => {
