@@ -14,6 +14,7 @@ import {
 import { AUTH_STREAM_MAX_AGE_MS, STREAM_MAX_AGE_MS } from '@app/platform';
 import { CLOCK_TOLERANCE_SECONDS, TokenVerifier } from '@app/security';
 import { MAX_RETIRED_KEYS, SigningKeyStore } from '../src/keys/signing-key.store';
+import { signCompact } from '../src/tokens/jws';
 import { adminToken, registerAndLogin, revocationEvents } from './support/users';
 
 let auth: AuthTestApp;
@@ -275,6 +276,29 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
       },
       ordersBasic(),
     );
+
+  it.each([
+    ['nothing changed (the control)', {}, 200],
+    ['roles that are not a list', { roles: 'admin' }, 400],
+    ['a lifetime longer than an access token may have', { exp: 'day' }, 400],
+  ])(
+    "decides a subject token auth's key signed with %s as the resource servers' verifier does",
+    async (_case, overrides: Record<string, unknown>, status) => {
+      const user = await registerAndLogin(auth);
+      const { payload } = decodeJwt(user.accessToken);
+      const claims = {
+        ...payload,
+        jti: randomUUID(),
+        ...overrides,
+        ...(overrides.exp === 'day' && { exp: Number(payload.iat) + 24 * 3600 }),
+      };
+      const key = auth.app.get(SigningKeyStore).current();
+      const forged = await signCompact(key.encodedHeader, key.alg, claims as never, key.privateKey);
+      const response = await exchange(forged);
+      expect(response.status).toBe(status);
+      if (status === 400) expect((await response.json().then(asJson)).error).toBe('invalid_grant');
+    },
+  );
 
   it('turns a user token into a users token with act, the user as sub and a narrowed scope', async () => {
     const user = await registerAndLogin(auth);

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { TokenVerifier, type AccessTokenClaims } from '@app/security';
+import { Inject, Injectable } from '@nestjs/common';
 import { GRANT_TOKEN_EXCHANGE, type OAuthClient } from '../../clients/oauth-client';
+import { CLOCK, type Clock } from '../../common/clock';
 import { RevocationService } from '../../revocations/revocation.service';
 import { AccessTokenIssuer } from '../../tokens/access-token.issuer';
-import { AccessTokenVerifier } from '../../tokens/access-token.verifier';
 import { OAuthError } from '../oauth.error';
 import { grantedScope, targetAudience } from './target-audience';
 import type { TokenGrant, TokenResponse } from './token-grant';
@@ -20,8 +21,10 @@ export class TokenExchangeGrant implements TokenGrant {
 
   constructor(
     private readonly issuer: AccessTokenIssuer,
-    private readonly verifier: AccessTokenVerifier,
+    /** @app/security's verifier (ownTokenVerifier), as every resource server's guard. */
+    private readonly verifier: TokenVerifier,
     private readonly revocations: RevocationService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async handle(client: OAuthClient, params: Record<string, string>): Promise<TokenResponse> {
@@ -45,10 +48,13 @@ export class TokenExchangeGrant implements TokenGrant {
       );
     }
     const audience = targetAudience(client, params);
-    let subject;
+    let subject: AccessTokenClaims;
     try {
       // Only a token addressed to the requesting service can be exchanged by it.
-      subject = await this.verifier.verify(params.subject_token, { audience: client.clientId });
+      ({ claims: subject } = await this.verifier.verify(params.subject_token, {
+        audience: client.clientId,
+        currentDate: new Date(this.clock.now()),
+      }));
     } catch {
       throw new OAuthError('invalid_grant', 'subject_token is invalid or expired');
     }
