@@ -40,6 +40,48 @@ describe('login', () => {
     expect(typeof payload.sid).toBe('string');
   });
 
+  it('refuses a login from a cross-site page, which would sign the browser in to its account (login CSRF)', async () => {
+    const email = uniqueEmail();
+    await postJson(`${auth.url}/auth/register`, {
+      email,
+      password: STRONG_PASSWORD,
+      displayName: 'c',
+    });
+    const login = (
+      headers: Record<string, string>,
+      body = JSON.stringify({ email, password: STRONG_PASSWORD }),
+    ) =>
+      fetch(`${auth.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    for (const headers of [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+    ] as Record<string, string>[]) {
+      const response = await login(headers);
+      expect(response.status).toBe(403);
+      expect(refreshCookieOf(response)).toBeUndefined();
+    }
+    // A form is what a page can post without a CORS preflight: only the OAuth endpoints read one.
+    const form = await login(
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      new URLSearchParams({ email, password: STRONG_PASSWORD }).toString(),
+    );
+    expect(form.status).toBe(415);
+    expect(refreshCookieOf(form)).toBeUndefined();
+    const mfa = await fetch(`${auth.url}/auth/login/mfa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
+      body: JSON.stringify({ mfaToken: 'x'.repeat(43), code: '123456' }),
+    });
+    expect(mfa.status).toBe(403);
+    const sameOrigin = await login({ origin: new URL(auth.config.AUTH_ISSUER).origin });
+    expect(sameOrigin.status).toBe(200);
+    expect(refreshCookieOf(sameOrigin)).toBeDefined();
+  });
+
   it('sets the refresh cookie HttpOnly, Secure, SameSite=Strict, Path=/auth', async () => {
     const email = uniqueEmail();
     await postJson(`${auth.url}/auth/register`, {

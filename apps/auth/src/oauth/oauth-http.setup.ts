@@ -37,14 +37,25 @@ export class OAuthHttpSetup implements OnModuleInit {
     );
     fastify.addHook('onRequest', (request, reply, done) => {
       const path = request.url.split('?')[0];
+      const isForm = isFormContentType(request.headers['content-type']);
       if (request.method === 'POST' && FORM_ENDPOINTS.has(path)) {
-        if (!isFormContentType(request.headers['content-type'])) {
+        if (!isForm) {
           reply.headers(NO_STORE).status(400).send({
             error: 'invalid_request',
             error_description: 'the body must be application/x-www-form-urlencoded',
           });
           return;
         }
+      } else if (isForm) {
+        // Form bodies are for the OAuth endpoints alone. Elsewhere (JSON APIs: login, register)
+        // a form is what a cross-site page can post without a CORS preflight.
+        done(
+          Object.assign(new Error('Unsupported Media Type: application/x-www-form-urlencoded'), {
+            statusCode: 415,
+            code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+          }),
+        );
+        return;
       }
       done();
     });

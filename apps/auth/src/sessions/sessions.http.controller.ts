@@ -17,7 +17,10 @@ import { ApiError } from '@app/platform';
 export class SessionsHttpController {
   constructor(private readonly sessions: SessionsService) {}
 
+  // A cross-site page must not log the browser in (login CSRF): a form it posts would replace
+  // the victim's refresh cookie with one of the attacker's account, even under SameSite=Strict.
   @Public()
+  @UseGuards(SameSiteRequestGuard)
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -33,6 +36,7 @@ export class SessionsHttpController {
   }
 
   @Public()
+  @UseGuards(SameSiteRequestGuard)
   @Post('login/mfa')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
