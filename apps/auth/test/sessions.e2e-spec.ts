@@ -182,6 +182,19 @@ describe('registration', () => {
     }
   });
 
+  it('refuses text that is not well-formed Unicode (a lone surrogate) with 400, not 500', async () => {
+    const response = await fetch(`${auth.url}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"email":"${uniqueEmail('surrogate')}","password":"${STRONG_PASSWORD}","displayName":"\\ud800"}`,
+    });
+    expect(response.status).toBe(400);
+    expect((await response.json().then(asJson)).error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'the body holds text that is not well-formed Unicode',
+    });
+  });
+
   it('has no composition rules', async () => {
     expect((await register('onlylowercaseletters')).status).toBe(201);
   });

@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
+import { WellFormedJsonBodies } from './http/well-formed-json';
 import { loggingOptions } from './logging/logging.options';
 import { MetricsAccess } from './metrics/metrics-access';
 import { MetricsController } from './metrics/metrics.controller';
@@ -22,7 +23,8 @@ export const PLATFORM_OPTIONS = Symbol('PLATFORM_OPTIONS');
 
 /**
  * What every service has: JSON logs with redaction and request ids, /health/live,
- * /health/ready, /metrics, and one error shape at every transport edge.
+ * /health/ready, /metrics, one error shape at every transport edge, and JSON bodies refused
+ * (400) when their text is not well-formed Unicode.
  */
 @Global()
 @Module({})
@@ -42,6 +44,7 @@ export class PlatformModule {
           useValue: new MetricsAccess(options.metricsToken, options.metricsTokenPrevious),
         },
         ReadinessService,
+        WellFormedJsonBodies,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
       exports: [PLATFORM_OPTIONS, MetricsService, ReadinessService],
