@@ -24,6 +24,19 @@ it('counts per forwarded client IP when the proxy is trusted by config', async (
   expect((await attempt('203.0.113.8')).status).toBe(401);
 });
 
+it('counts an IPv6 client per /64: it could draw a new address from it for every attempt', async () => {
+  const attempt = (ip: string) => failedLogin(auth, ip);
+  for (const ip of [
+    '2001:db8:1:2::1',
+    '2001:db8:1:2:a:b:c:d',
+    '2001:db8:1:2:ffff:ffff:ffff:ffff',
+  ]) {
+    expect((await attempt(ip)).status).toBe(401);
+  }
+  expect((await attempt('2001:db8:1:2:dead:beef:0:1')).status).toBe(429);
+  expect((await attempt('2001:db8:1:3::1')).status).toBe(401);
+});
+
 describe('with a hop count (only the proxy can reach the service, as in k8s)', () => {
   let behindOneHop: AuthTestApp;
   beforeAll(async () => {

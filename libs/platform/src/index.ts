@@ -68,6 +68,7 @@ export type { RateLimitModuleOptions } from './rate-limit/rate-limit.module';
 export { RATE_LIMIT_STORE } from './rate-limit/rate-limit.store';
 export type { RateLimitStore, WindowState } from './rate-limit/rate-limit.store';
 export { assertAllowed, RateLimiter } from './rate-limit/rate-limiter';
+export { clientNetwork } from './rate-limit/client-network';
 export type { RateLimitDecision, RateLimitRule } from './rate-limit/rate-limiter';
 export { RedisRateLimitStore } from './rate-limit/redis-rate-limit.store';
 export type { RedisRateLimitStoreOptions } from './rate-limit/redis-rate-limit.store';

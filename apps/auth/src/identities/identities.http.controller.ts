@@ -1,4 +1,4 @@
-import { assertAllowed, Public, RateLimiter } from '@app/platform';
+import { assertAllowed, clientNetwork, Public, RateLimiter } from '@app/platform';
 import { Body, Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -21,7 +21,7 @@ export class IdentitiesHttpController {
   @Header('Cache-Control', 'no-store')
   @ApiCreatedResponse({ description: '{id, email}' })
   async register(@Body() body: RegisterDto, @Req() request: FastifyRequest) {
-    assertAllowed(await this.limiter.consume(request.ip, this.rules.registerIp));
+    assertAllowed(await this.limiter.consume(clientNetwork(request.ip), this.rules.registerIp));
     return this.identities.register(body);
   }
 }

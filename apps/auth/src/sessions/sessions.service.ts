@@ -1,4 +1,4 @@
-import { ApiError, assertAllowed, RateLimiter } from '@app/platform';
+import { ApiError, assertAllowed, clientNetwork, RateLimiter } from '@app/platform';
 import type { AccessTokenClaims } from '@app/security';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
@@ -38,7 +38,7 @@ export class SessionsService {
 
   async login(email: string, password: string, ip: string): Promise<LoginOutcome> {
     const account = normalizeEmail(email);
-    assertAllowed(await this.limiter.consume(ip, this.rules.loginIp));
+    assertAllowed(await this.limiter.consume(clientNetwork(ip), this.rules.loginIp));
     // Counted before the password is checked, and cleared only by a success: counting after
     // the check let parallel guesses all pass a check that saw none of them.
     assertAllowed(await this.limiter.consume(account, this.rules.loginAccount));
