@@ -239,4 +239,47 @@ describe('admin step-up (RFC 9470) on routes that grant privileges', () => {
     // A fresh admin login may.
     expect((await patchUser(own.id, { region: 'eu' }, await adminToken(auth))).status).toBe(200);
   });
+
+  it('refuses a stale admin login deleting a client or rotating the signing keys', async () => {
+    const stale = await adminToken(auth);
+    auth.clock.advance(301_000);
+    const keysBefore = await auth.db.query('SELECT kid, activated_at, retired_at FROM signing_keys ORDER BY kid');
+    const deleted = await fetch(`${auth.url}/admin/clients/orders`, {
+      method: 'DELETE',
+      headers: bearer(stale),
+    });
+    expect(deleted.status).toBe(401);
+    expect(deleted.headers.get('www-authenticate')).toContain(
+      'error="insufficient_user_authentication"',
+    );
+    const rotated = await fetch(`${auth.url}/admin/keys/rotate`, {
+      method: 'POST',
+      headers: bearer(stale),
+    });
+    expect(rotated.status).toBe(401);
+    expect(
+      await auth.db.query(`SELECT 1 FROM oauth_clients WHERE client_id = 'orders'`),
+    ).toHaveLength(1);
+    expect(await auth.db.query('SELECT kid, activated_at, retired_at FROM signing_keys ORDER BY kid')).toEqual(
+      keysBefore,
+    );
+  });
+});
+
+describe('an admin and their own account', () => {
+  it.each([
+    ['disable', { disabled: true }],
+    ['drop their admin role', { roles: ['customer'] }],
+  ])('refuses to let an admin %s themself (409), and changes nothing', async (_case, body) => {
+    const token = await adminToken(auth);
+    const { sub } = decodeJwt(token).payload as { sub: string };
+    const response = await patchUser(sub, body, token);
+    expect(response.status).toBe(409);
+    const [row] = await auth.db.query('SELECT roles, disabled FROM identities WHERE id = $1', [
+      sub,
+    ]);
+    expect(row).toEqual({ roles: ['admin'], disabled: false });
+    // Their own region, say, they may change.
+    expect((await patchUser(sub, { region: 'eu' }, token)).status).toBe(200);
+  });
 });

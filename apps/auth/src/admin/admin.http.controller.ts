@@ -27,9 +27,10 @@ import { TotpEnrolmentService } from '../mfa/totp-enrolment.service';
 import { UpdateUserDto } from './dto/update-user.dto';
 
 /**
- * Admin routes that grant privileges or remove a factor need a login at most this old (RFC 9470
- * step-up): a stolen admin token alone could otherwise make its holder's own account an admin,
- * log in afresh, and from there do anything.
+ * Admin routes that grant privileges, remove a factor, delete a client or rotate the signing
+ * keys need a login at most this old (RFC 9470 step-up): a stolen admin token alone could
+ * otherwise make its holder's own account an admin, log in afresh, and from there do anything,
+ * or cut a service off (its client deleted) or force key rotations.
  */
 const PRIVILEGED_MAX_AUTH_AGE_SECONDS = 300;
 
@@ -72,6 +73,7 @@ export class AdminHttpController {
   }
 
   @Delete('clients/:id')
+  @RequireRecentAuth(PRIVILEGED_MAX_AUTH_AGE_SECONDS)
   @HttpCode(204)
   async deleteClient(@Param('id') id: string, @CurrentPrincipal() admin: AccessTokenClaims) {
     if (!isClientId(id)) throw new ApiError(400, 'client id must be a lower-case service name');
@@ -93,6 +95,14 @@ export class AdminHttpController {
   ) {
     if (body.roles === undefined && body.region === undefined && body.disabled === undefined) {
       throw new ApiError(400, 'nothing to change: give roles, region or disabled');
+    }
+    // An admin never locks themself out (nor the suite out of its last admin by a slip):
+    // another admin disables or demotes them.
+    if (
+      id === admin.sub &&
+      (body.disabled === true || (body.roles && !body.roles.includes('admin')))
+    ) {
+      throw new ApiError(409, 'an admin cannot disable or demote themself');
     }
     const updated = await this.identities.update(id, body);
     this.audit.record('admin_change', 'success', {
@@ -121,6 +131,7 @@ export class AdminHttpController {
   }
 
   @Post('keys/rotate')
+  @RequireRecentAuth(PRIVILEGED_MAX_AUTH_AGE_SECONDS)
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async rotateKeys() {
