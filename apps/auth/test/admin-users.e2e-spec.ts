@@ -243,7 +243,9 @@ describe('admin step-up (RFC 9470) on routes that grant privileges', () => {
   it('refuses a stale admin login deleting a client or rotating the signing keys', async () => {
     const stale = await adminToken(auth);
     auth.clock.advance(301_000);
-    const keysBefore = await auth.db.query('SELECT kid, activated_at, retired_at FROM signing_keys ORDER BY kid');
+    const keysBefore = await auth.db.query(
+      'SELECT kid, activated_at, retired_at FROM signing_keys ORDER BY kid',
+    );
     const deleted = await fetch(`${auth.url}/admin/clients/orders`, {
       method: 'DELETE',
       headers: bearer(stale),
@@ -260,9 +262,9 @@ describe('admin step-up (RFC 9470) on routes that grant privileges', () => {
     expect(
       await auth.db.query(`SELECT 1 FROM oauth_clients WHERE client_id = 'orders'`),
     ).toHaveLength(1);
-    expect(await auth.db.query('SELECT kid, activated_at, retired_at FROM signing_keys ORDER BY kid')).toEqual(
-      keysBefore,
-    );
+    expect(
+      await auth.db.query('SELECT kid, activated_at, retired_at FROM signing_keys ORDER BY kid'),
+    ).toEqual(keysBefore);
   });
 });
 
