@@ -21,6 +21,7 @@ export {
   createMessagingTables,
   createMessagingTablesV1,
   dropMessagingTables,
+  InboxKeyedBySubject1765152000000,
   keyInboxByMessageId,
   keyInboxBySubject,
 } from './database/messaging-tables';

@@ -1,11 +1,14 @@
-import { serviceDataSourceOptions, type RetentionRule } from '@app/platform';
+import {
+  InboxKeyedBySubject1765152000000,
+  type RetentionRule,
+  serviceDataSourceOptions,
+} from '@app/platform';
 import { Identity } from '../identities/identity.entity';
 import { Initial1764057600000 } from './migrations/1764057600000-initial';
 import { TokensClientsKeys1764144000000 } from './migrations/1764144000000-tokens-clients-keys';
 import { IdentityVersion1764835200000 } from './migrations/1764835200000-identity-version';
 import { RetiredSigningKeys1764950400000 } from './migrations/1764950400000-retired-signing-keys';
 import { MfaRecoveryCodes1765065600000 } from './migrations/1765065600000-mfa-recovery-codes';
-import { InboxKeyedBySubject1765152000000 } from './migrations/1765152000000-inbox-keyed-by-subject';
 
 /** Entities and migrations of the auth database, listed explicitly (no globs: they break in dist/). */
 export const AUTH_ENTITIES = [Identity];

@@ -1,11 +1,14 @@
-import { serviceDataSourceOptions, type RetentionRule } from '@app/platform';
+import {
+  InboxKeyedBySubject1765152000000,
+  type RetentionRule,
+  serviceDataSourceOptions,
+} from '@app/platform';
 import { IdempotencyKey } from '../orders/idempotency-key.entity';
 import { OrderItem } from '../orders/order-item.entity';
 import { Order } from '../orders/order.entity';
 import { Initial1764057600000 } from './migrations/1764057600000-initial';
 import { Orders1764403200000 } from './migrations/1764403200000-orders';
 import { DeletedCustomers1764835200000 } from './migrations/1764835200000-deleted-customers';
-import { InboxKeyedBySubject1765152000000 } from './migrations/1765152000000-inbox-keyed-by-subject';
 
 /** Entities and migrations of the orders database, listed explicitly (no globs: they break in dist/). */
 export const ORDERS_ENTITIES = [Order, OrderItem, IdempotencyKey];

@@ -1,8 +1,7 @@
-import { serviceDataSourceOptions } from '@app/platform';
+import { InboxKeyedBySubject1765152000000, serviceDataSourceOptions } from '@app/platform';
 import { UserProfile } from '../users/user-profile.entity';
 import { Initial1764057600000 } from './migrations/1764057600000-initial';
 import { ProfileListing1764662400000 } from './migrations/1764662400000-profile-listing';
-import { InboxKeyedBySubject1765152000000 } from './migrations/1765152000000-inbox-keyed-by-subject';
 
 /** Entities and migrations of the users database, listed explicitly (no globs: they break in dist/). */
 export const USERS_ENTITIES = [UserProfile];

@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * DDL of the outbox, inbox and dead-letter tables. Each service calls `createMessagingTables`
@@ -84,4 +84,21 @@ export async function dropMessagingTables(queryRunner: QueryRunner): Promise<voi
   await queryRunner.query('DROP TABLE dead_letters');
   await queryRunner.query('DROP TABLE inbox_messages');
   await queryRunner.query('DROP TABLE outbox_messages');
+}
+
+/**
+ * The v2 step as a migration, for the services that shipped with v1 (auth, users, orders list
+ * it after their own migrations of that time). The same class in each: each runs it once, in
+ * its own database.
+ */
+export class InboxKeyedBySubject1765152000000 implements MigrationInterface {
+  name = 'InboxKeyedBySubject1765152000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await keyInboxBySubject(queryRunner);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await keyInboxByMessageId(queryRunner);
+  }
 }
