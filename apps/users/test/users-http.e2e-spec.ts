@@ -2,6 +2,7 @@
 // nats-server; tokens from a local issuer; orders is a fake gRPC server.
 import { randomUUID } from 'node:crypto';
 import type { Msg, Subscription } from 'nats';
+import { Client } from 'pg';
 import { SUPPORT_VISIBLE_FIELDS } from '../src/users/users.policy';
 import {
   decodeJwt,
@@ -88,6 +89,36 @@ describe('GET /users/me', () => {
 });
 
 describe('PATCH /users/me', () => {
+  it('answers 404, not 500, when the profile is deleted between its read and its update', async () => {
+    const me = await seedProfile(h.pg);
+    const token = await userToken(h.issuer, me);
+    // A second connection holds the row, as DELETE /users/me's transaction does until it commits.
+    const blocker = new Client({ connectionString: h.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM user_profiles WHERE id = $1 FOR UPDATE', [me.id]);
+      const patch = http('/users/me', { method: 'PATCH', token, body: { displayName: 'Late' } });
+      // The PATCH has read the profile and waits for the row lock in its UPDATE.
+      await eventually(async () => {
+        const [{ n }] = // Not on `blocker`: a transaction sees one snapshot of pg_stat_activity.
+        (
+          await h.pg.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%user_profiles%'",
+          )
+        ).rows;
+        return n > 0;
+      });
+      await blocker.query('DELETE FROM user_profiles WHERE id = $1', [me.id]);
+      await blocker.query('COMMIT');
+      const response = await patch;
+      expect(response.status).toBe(404);
+      expect(response.body.error.code).toBe('NOT_FOUND');
+    } finally {
+      await blocker.end();
+    }
+  });
+
   it('changes displayName and locale of the caller and of nobody else', async () => {
     const [me, other] = await seedProfiles(h.pg, [{}, {}]);
     const response = await http('/users/me', {

@@ -100,10 +100,10 @@ export class UsersHttpController {
     );
     // The DTO already refuses other fields; the policy is checked too, so neither alone decides.
     assertWritableFields(ability, 'update', profile!, requested);
-    return pickPermittedFields(
-      ability,
-      profileSubject(await this.users.updateProfile(id, changes))!,
-    );
+    // Deleted meanwhile (DELETE /users/me committed after the read above): 404, as before it.
+    const updated = profileSubject(await this.users.updateProfile(id, changes));
+    authorize(ability, 'read', updated);
+    return pickPermittedFields(ability, updated!);
   }
 
   @ApiOperation({

@@ -88,6 +88,8 @@ export interface UsersHarness {
   issuer: TestIssuer;
   orders: FakeOrders;
   pg: Client;
+  /** The service's database, for a test's own connections. */
+  databaseUrl: string;
   nc: NatsConnection;
   close(): Promise<void>;
 }
@@ -135,6 +137,7 @@ export async function startUsers(prefix: string): Promise<UsersHarness> {
     issuer,
     orders,
     pg,
+    databaseUrl: database.url,
     nc,
     async close() {
       await app.close();
