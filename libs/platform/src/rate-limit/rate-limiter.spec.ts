@@ -61,6 +61,18 @@ it('never stores the raw key (emails and addresses may sit in a shared store)', 
   expect(key).not.toContain('alice');
 });
 
+it('refuses with 503 when its store is away, never letting the attempt through uncounted', async () => {
+  const failing = {
+    increment: () => Promise.reject(new Error('ECONNREFUSED 127.0.0.1:6379')),
+    reset: () => Promise.reject(new Error('ECONNREFUSED 127.0.0.1:6379')),
+  };
+  const limiter = new RateLimiter(failing as never);
+  const refusal = await limiter.consume('k', rule).catch((error: unknown) => error);
+  expect(refusal).toBeInstanceOf(ApiError);
+  expect((refusal as ApiError).getStatus()).toBe(503);
+  expect((refusal as ApiError).message).not.toContain('6379');
+});
+
 it('assertAllowed throws 429 with Retry-After when refused', () => {
   expect(() => assertAllowed({ allowed: true, remaining: 1, retryAfterSeconds: 0 })).not.toThrow();
   try {

@@ -41,7 +41,14 @@ export class RateLimiter {
 
   /** Counts a hit; allowed while at most `max` hits were made in the window. */
   async consume(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
-    const state = await this.store.increment(storeKey(key, rule), rule.windowSeconds * 1000);
+    let state;
+    try {
+      state = await this.store.increment(storeKey(key, rule), rule.windowSeconds * 1000);
+    } catch (error) {
+      // The store (Redis) is away: the attempt is refused, as a dependency failure (503), never
+      // let through uncounted, and never a 500.
+      throw new ApiError(503, 'rate limiting is unavailable; try again later', { cause: error });
+    }
     return {
       allowed: state.count <= rule.max,
       remaining: Math.max(0, rule.max - state.count),
@@ -50,7 +57,11 @@ export class RateLimiter {
   }
 
   async reset(key: string, rule: RateLimitRule): Promise<void> {
-    await this.store.reset(storeKey(key, rule));
+    try {
+      await this.store.reset(storeKey(key, rule));
+    } catch (error) {
+      throw new ApiError(503, 'rate limiting is unavailable; try again later', { cause: error });
+    }
   }
 }
 
