@@ -102,11 +102,11 @@ describe('PATCH /users/me', () => {
       // The PATCH has read the profile and waits for the row lock in its UPDATE.
       await eventually(async () => {
         const [{ n }] = // Not on `blocker`: a transaction sees one snapshot of pg_stat_activity.
-        (
-          await h.pg.query(
-            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%user_profiles%'",
-          )
-        ).rows;
+          (
+            await h.pg.query(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%user_profiles%'",
+            )
+          ).rows;
         return n > 0;
       });
       await blocker.query('DELETE FROM user_profiles WHERE id = $1', [me.id]);
@@ -297,9 +297,8 @@ describe('GET /users', () => {
 
   it('refuses a delegated admin token without users:read (a service acting for an admin)', async () => {
     const admin = await seedProfile(h.pg, { roles: ['admin'] });
-    expect((await http('/users', { token: await delegatedToken(h.issuer, admin) })).status).toBe(
-      403,
-    );
+    const token = await delegatedToken(h.issuer, admin, { scope: '' });
+    expect((await http('/users', { token })).status).toBe(403);
   });
 
   it('shows support only their region, on every page, with full pages (filtered in SQL)', async () => {
@@ -591,6 +590,19 @@ describe('gRPC users.v1.UsersService/GetUser', () => {
         region: 'us',
         roles: ['customer'],
       },
+    });
+  });
+
+  it('asks for users:read as GET /users/:id does: a token narrowed to other scopes reads nothing', async () => {
+    const me = await seedProfile(h.pg);
+    const narrowed = await userToken(h.issuer, me, { scope: 'orders:read' });
+    expect((await http('/users/me', { token: narrowed })).status).toBe(403);
+    expect((await grpcGetUser(h.grpcUrl, narrowed, me.id)).code).toBe(7);
+    const exchanged = await delegatedToken(h.issuer, me, { scope: 'orders:read' });
+    expect((await grpcGetUser(h.grpcUrl, exchanged, me.id)).code).toBe(7);
+    expect(await grpcGetUser(h.grpcUrl, await userToken(h.issuer, me), me.id)).toMatchObject({
+      code: 0,
+      value: { id: me.id },
     });
   });
 

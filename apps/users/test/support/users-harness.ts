@@ -201,7 +201,10 @@ export function userToken(
   });
 }
 
-/** What orders gets from token exchange for a user (RFC 8693): aud users, `act`, no users:* scope. */
+/**
+ * What orders gets from token exchange for a user (RFC 8693): aud users, `act`, and of the
+ * user's scopes the one orders' client is allowed for users (auth's admin-keys e2e shows it).
+ */
 export function delegatedToken(
   issuer: TestIssuer,
   user: { id: string; roles?: string[]; region?: string },
@@ -214,7 +217,7 @@ export function delegatedToken(
     aud: 'users',
     client_id: 'orders',
     act: { sub: 'orders' },
-    scope: '',
+    scope: 'users:read',
     auth_time: Math.floor(Date.now() / 1000) - 5,
     ...overrides,
   });
