@@ -1,6 +1,7 @@
 // `npm start`: the whole suite in the foreground on one machine.
 //   PostgreSQL: DATABASE_URL, or an embedded PostgreSQL with its data under .data/postgres
-//   NATS:       NATS_URL, or nats-server (JetStream) from PATH with its data under .data/nats
+//   NATS:       NATS_URL, or nats-server (JetStream) from PATH with its data under .data/nats,
+//               with deploy/nats/permissions.conf: each service its own user and subjects
 // then: build, migrations, the three services; prints each URL and a line with "ready" once every
 // service answers GET /health/ready with 200. Ctrl-C (SIGINT) or SIGTERM stops everything.
 import { spawn, spawnSync } from 'node:child_process';
@@ -94,6 +95,27 @@ function developmentSecrets() {
   return values;
 }
 
+/**
+ * A password per service for the private nats-server, new on every start (the server reads
+ * them from its environment, as deploy/nats/permissions.conf says; letters and digits only).
+ */
+function natsCredentials() {
+  return Object.fromEntries(
+    SERVICES.map(({ name }) => [name, `n${randomBytes(32).toString('hex')}`]),
+  );
+}
+
+/**
+ * The private nats-server's configuration: the permissions compose and k8s use (users, subjects),
+ * included by a path relative to this file, as nats-server resolves includes.
+ */
+function natsConfig() {
+  const file = path.join(dataDir, 'nats.conf');
+  const permissions = path.relative(dataDir, path.join(root, 'deploy/nats/permissions.conf'));
+  fs.writeFileSync(file, `include "${permissions}"\n`);
+  return file;
+}
+
 async function ensureDatabases(adminUrl) {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
@@ -145,11 +167,22 @@ async function main() {
     adminUrl = postgres.url;
   }
   let natsUrl = process.env.NATS_URL;
+  /** Per-service NATS credentials, when the suite runs its own nats-server. */
+  let natsUsers = null;
   if (!natsUrl) {
     say(`starting nats-server with JetStream (${path.relative(root, dataDir) || '.'}/nats)`);
-    const nats = await infra.startNatsServer({ storeDir: path.join(dataDir, 'nats') });
+    natsUsers = natsCredentials();
+    const nats = await infra.startNatsServer({
+      storeDir: path.join(dataDir, 'nats'),
+      configFile: natsConfig(),
+      // The server's alone: each service gets its own password only (envFor).
+      env: Object.fromEntries(
+        SERVICES.map(({ name }) => [`NATS_${name.toUpperCase()}_PASSWORD`, natsUsers[name]]),
+      ),
+    });
     cleanups.push(() => nats.stop());
     natsUrl = nats.url;
+    say(`nats   ${natsUrl}  (a user per service: deploy/nats/permissions.conf)`);
   }
   await ensureDatabases(adminUrl);
 
@@ -169,6 +202,8 @@ async function main() {
       process.env[`${service.name.toUpperCase()}_DATABASE_URL`] ??
       infra.withDatabase(adminUrl, service.name),
     NATS_URL: natsUrl,
+    // Its own user only: no service knows another's NATS password.
+    ...(natsUsers ? { NATS_USER: service.name, NATS_PASSWORD: natsUsers[service.name] } : {}),
     AUTH_ISSUER: issuer,
     USERS_GRPC_URL: `127.0.0.1:${SERVICES[1].grpcPort}`,
     ORDERS_GRPC_URL: `127.0.0.1:${SERVICES[2].grpcPort}`,

@@ -9,6 +9,7 @@ export function startNatsServer(options?: {
   port?: number;
   storeDir?: string;
   configFile?: string;
+  env?: Record<string, string>;
 }): Promise<RunningServer & { pid: number }>;
 export function startEmbeddedPostgres(options?: {
   port?: number;

@@ -55,7 +55,9 @@ function findNatsServer() {
 
 /**
  * Starts nats-server with JetStream on a free port (or `port`), storing under `storeDir`
- * (a fresh temp dir when omitted). Resolves to { url, port, stop() }.
+ * (a fresh temp dir when omitted), with `configFile` if given and `env` added to this
+ * process's environment for it alone (a configuration's `$VARIABLES`). Resolves to
+ * { url, port, stop() }.
  */
 async function startNatsServer(options = {}) {
   const bin = findNatsServer();
@@ -65,7 +67,10 @@ async function startNatsServer(options = {}) {
   const ownsStore = options.storeDir === undefined;
   const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
   if (options.configFile) args.push('-c', options.configFile);
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(bin, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -4,6 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { connect } from 'nats';
 import { freePort } from '../../scripts/lib/infra';
 
 const root = resolve(__dirname, '../..');
@@ -77,6 +78,18 @@ describe('npm start (scripts/start.mjs)', () => {
     }
     expect(processesMentioning(dataDir).length).toBeGreaterThanOrEqual(2); // postgres and nats-server
   }, 90_000);
+
+  it('runs NATS with a user per service: an anonymous client or a wrong password is refused', async () => {
+    const natsUrl = /\[suite\] nats +(nats:\/\/\S+)/.exec(output)?.[1];
+    expect(natsUrl).toBeDefined();
+    await expect(connect({ servers: natsUrl, reconnect: false })).rejects.toThrow(
+      /Authorization Violation/i,
+    );
+    await expect(
+      connect({ servers: natsUrl, user: 'auth', pass: 'not-its-password', reconnect: false }),
+    ).rejects.toThrow(/Authorization Violation/i);
+    // Every service is ready (previous test): each connected, consumed and published as its user.
+  });
 
   it('stops every child on SIGINT: no service, database or broker is left running', async () => {
     expect(launcher.exitCode).toBeNull();
