@@ -16,8 +16,9 @@ import { UsersService } from './users.service';
  * users.v1.UsersService (proto/users/v1/users.proto). The caller's own rights apply, and the
  * scope HTTP's GET /users/:id asks for (users:read) is asked for here too: a service token needs
  * it; a token orders exchanged for a customer (RFC 8693, which grants it) reads only that
- * customer; a user token narrowed to other scopes reads nothing. Missing or bad token: UNAUTHENTICATED (guard); no right to read users at all:
- * PERMISSION_DENIED; a user the caller may not see: NOT_FOUND, like one that does not exist.
+ * customer; a user token narrowed to other scopes reads nothing. Missing or bad token:
+ * UNAUTHENTICATED (guard); no right to read users at all: PERMISSION_DENIED; a user the caller
+ * may not see: NOT_FOUND, like one that does not exist.
  */
 @Controller()
 export class UsersGrpcController {

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** A message (id and subject) this service has applied; its insert shares the transaction of the effect. */
+/** A message (id, subject) this service applied; inserted in the transaction of the effect. */
 @Entity({ name: 'inbox_messages' })
 export class InboxMessage {
   @PrimaryColumn({ name: 'message_id', type: 'text' })

@@ -14,7 +14,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 export class InboxService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Runs `apply` unless the message `messageId` of `subject` was applied before; returns whether it ran. */
+  /** Runs `apply` unless message `messageId` of `subject` was applied before; whether it ran. */
   async processOnce(
     messageId: string,
     subject: string,

@@ -22,6 +22,18 @@ export interface RateLimitDecision {
 const storeKey = (key: string, rule: RateLimitRule) =>
   `${rule.name}:${createHash('sha256').update(key).digest('base64url').slice(0, 32)}`;
 
+/**
+ * The store (Redis) being away refuses the attempt as a dependency failure (503): never let
+ * through uncounted, and never a 500.
+ */
+async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new ApiError(503, 'rate limiting is unavailable; try again later', { cause: error });
+  }
+}
+
 const retryAfter = (resetInMs: number) => Math.max(1, Math.ceil(resetInMs / 1000));
 
 /**
@@ -41,14 +53,9 @@ export class RateLimiter {
 
   /** Counts a hit; allowed while at most `max` hits were made in the window. */
   async consume(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
-    let state;
-    try {
-      state = await this.store.increment(storeKey(key, rule), rule.windowSeconds * 1000);
-    } catch (error) {
-      // The store (Redis) is away: the attempt is refused, as a dependency failure (503), never
-      // let through uncounted, and never a 500.
-      throw new ApiError(503, 'rate limiting is unavailable; try again later', { cause: error });
-    }
+    const state = await storeCall(() =>
+      this.store.increment(storeKey(key, rule), rule.windowSeconds * 1000),
+    );
     return {
       allowed: state.count <= rule.max,
       remaining: Math.max(0, rule.max - state.count),
@@ -57,11 +64,7 @@ export class RateLimiter {
   }
 
   async reset(key: string, rule: RateLimitRule): Promise<void> {
-    try {
-      await this.store.reset(storeKey(key, rule));
-    } catch (error) {
-      throw new ApiError(503, 'rate limiting is unavailable; try again later', { cause: error });
-    }
+    await storeCall(() => this.store.reset(storeKey(key, rule)));
   }
 }
 

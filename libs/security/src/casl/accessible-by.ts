@@ -168,12 +168,10 @@ class SqlTranslator<T extends ObjectLiteral> {
     }
     // What CASL finds equal to null: a null field (not a missing joined object, whose field is
     // undefined), and on an array field also a null element.
-    const present = joinedKey ? `${joinedKey} IS NOT NULL AND ` : '';
-    const isNull = isArray
-      ? `(${present}(${sql} IS NULL OR array_position(${sql}, NULL) IS NOT NULL))`
-      : joinedKey
-        ? `(${present}${sql} IS NULL)`
-        : `${sql} IS NULL`;
+    const nullValue = isArray
+      ? `(${sql} IS NULL OR array_position(${sql}, NULL) IS NOT NULL)`
+      : `${sql} IS NULL`;
+    const isNull = joinedKey ? `(${joinedKey} IS NOT NULL AND ${nullValue})` : nullValue;
     switch (operator) {
       case 'eq':
         if (value === null) return isNull;

@@ -38,11 +38,9 @@ export function recentAuthMaxAgeOf(
   handler: ReturnType<ExecutionContext['getHandler']>,
   controller: ReturnType<ExecutionContext['getClass']>,
 ): number | undefined {
-  const ages = [
-    reflector.get(RECENT_AUTH_MAX_AGE, handler),
-    reflector.get(RECENT_AUTH_MAX_AGE, controller),
-  ];
-  const declared = ages.filter((age): age is number => age !== undefined);
+  const declared = reflector
+    .getAll(RECENT_AUTH_MAX_AGE, [handler, controller])
+    .filter((age): age is number => age !== undefined);
   return declared.length === 0 ? undefined : Math.min(...declared);
 }
 

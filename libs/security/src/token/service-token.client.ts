@@ -20,6 +20,8 @@ interface CachedToken {
   /** ms since the epoch, when it should be replaced. */
   refreshAt: number;
   expiresAt: number;
+  /** ms since the epoch: a background refresh failed, and is not tried again before this. */
+  refreshRetryAt?: number;
 }
 
 /** A failed background refresh is not tried again sooner than this (ms). */
@@ -43,8 +45,9 @@ export function isUnauthenticated(error: unknown): boolean {
  * This service's tokens for calling others. Client-credentials tokens per audience (RFC 6749
  * §4.4, client_secret_basic) and token exchange for acting on behalf of a user (RFC 8693). A
  * token is cached and refreshed in the background shortly before it expires (still used while
- * the refresh fails), concurrent callers share one request to the token endpoint, and `withToken` retries once with a fresh token when the callee says 401 /
- * UNAUTHENTICATED (e.g. after a key rotation or a revocation of the old token).
+ * the refresh fails), concurrent callers share one request to the token endpoint, and
+ * `withToken` retries once with a fresh token when the callee says 401 / UNAUTHENTICATED (e.g.
+ * after a key rotation or a revocation of the old token).
  *
  * @example
  * const token = await tokens.getToken('users', 'users:read');
@@ -54,8 +57,6 @@ export class ServiceTokenClient {
   private readonly cache = new Map<string, CachedToken>();
   private readonly exchanged = new LRUCache<string, CachedToken>({ max: 10_000 });
   private readonly inFlight = new Map<string, Promise<string>>();
-  /** When a background refresh of a still-valid token last failed, by cache key. */
-  private readonly refreshFailedAt = new Map<string, number>();
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
 
@@ -140,14 +141,11 @@ export class ServiceTokenClient {
     const now = this.now();
     if (cached && now < cached.refreshAt) return Promise.resolve(cached.token);
     if (cached && now < cached.expiresAt) {
-      if (
-        !this.inFlight.has(key) &&
-        now >= (this.refreshFailedAt.get(key) ?? -Infinity) + REFRESH_RETRY_MS
-      ) {
-        this.singleFlight(key, load).then(
-          () => this.refreshFailedAt.delete(key),
-          () => this.refreshFailedAt.set(key, this.now()),
-        );
+      if (!this.inFlight.has(key) && now >= (cached.refreshRetryAt ?? -Infinity)) {
+        // On success the cache holds a new entry; on failure this one waits before the next try.
+        this.singleFlight(key, load).catch(() => {
+          cached.refreshRetryAt = this.now() + REFRESH_RETRY_MS;
+        });
       }
       return Promise.resolve(cached.token);
     }
