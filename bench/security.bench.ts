@@ -400,6 +400,8 @@ interface Comparison {
 interface Window extends LoadResult {
   /** CPU time of this process (the servers) during the window, in microseconds. */
   cpuMicros: number;
+  /** Of which in the kernel (system time): mostly the socket reads and writes. */
+  kernelMicros: number;
 }
 
 async function main() {
@@ -613,7 +615,7 @@ async function main() {
     const before = process.cpuUsage();
     const result = await load.run({ kind: c.kind, target: c.target, tokens: c.tokens, ms });
     const used = process.cpuUsage(before);
-    return { ...result, cpuMicros: used.user + used.system };
+    return { ...result, cpuMicros: used.user + used.system, kernelMicros: used.system };
   };
   // Each comparison on its own: a warm-up window of each case (JIT, the JWKS fetch, the
   // verification cache, the connection pool), then ROUNDS rounds of open, auth, auth, open
@@ -641,8 +643,9 @@ async function main() {
         done: total.done + w.done,
         failed: total.failed + w.failed,
         cpuMicros: total.cpuMicros + w.cpuMicros,
+        kernelMicros: total.kernelMicros + w.kernelMicros,
       }),
-      { done: 0, failed: 0, cpuMicros: 0 },
+      { done: 0, failed: 0, cpuMicros: 0, kernelMicros: 0 },
     );
   const seconds = 2 * ROUNDS * (WINDOW_MS / 1000);
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
@@ -659,7 +662,8 @@ async function main() {
     ] as const) {
       lines.push(
         `${c.name.padEnd(48)} ${(t.done / seconds).toFixed(0).padStart(7)} req/s ` +
-          `${(t.cpuMicros / Math.max(1, t.done)).toFixed(0).padStart(5)} µs CPU/req` +
+          `${(t.cpuMicros / Math.max(1, t.done)).toFixed(0).padStart(5)} µs CPU/req ` +
+          `(kernel ${(t.kernelMicros / Math.max(1, t.done)).toFixed(0).padStart(3)})` +
           (t.failed ? `  (${t.failed} failed)` : ''),
       );
     }
@@ -669,11 +673,14 @@ async function main() {
     });
     const cpuPerRequest = (t: { done: number; cpuMicros: number }) =>
       t.cpuMicros / Math.max(1, t.done);
+    const userPerRequest = (t: { done: number; cpuMicros: number; kernelMicros: number }) =>
+      (t.cpuMicros - t.kernelMicros) / Math.max(1, t.done);
     ratios.push(
       `ratio ${`${comparison.label}:`.padEnd(28)} ` +
         `${(totals.auth.done / totals.open.done).toFixed(2)}x req/s ` +
         `(median of rounds ${median(perRound).toFixed(2)}x), ` +
-        `${(cpuPerRequest(totals.open) / cpuPerRequest(totals.auth)).toFixed(2)}x requests per CPU second` +
+        `${(cpuPerRequest(totals.open) / cpuPerRequest(totals.auth)).toFixed(2)}x requests per CPU second ` +
+        `(user space ${(userPerRequest(totals.open) / userPerRequest(totals.auth)).toFixed(2)}x)` +
         `  (${comparison.note})`,
     );
   }
