@@ -80,3 +80,63 @@ describe('a refused message whose dead letter cannot be written', () => {
     expect(record).toHaveBeenCalledTimes(4);
   });
 });
+
+describe('one server feeding the consumers of several streams', () => {
+  function delivered(subject: string, stream: string, consumer: string) {
+    const values = natsHeaders();
+    values.set('Nats-Msg-Id', `${stream}-1`);
+    return {
+      subject,
+      seq: 1, // every stream has a sequence 1
+      data: Buffer.from('{}'),
+      headers: values,
+      info: { stream, consumer, deliveryCount: 1, timestampNanos: Date.now() * 1e6 },
+      ack: jest.fn(),
+      nak: jest.fn(),
+      term: jest.fn(),
+    };
+  }
+
+  function serverWith(handlers: Record<string, () => Promise<void>>) {
+    const server = new JetStreamServer({} as never, [], { record: jest.fn() } as never);
+    for (const [subject, handler] of Object.entries(handlers)) {
+      server.addHandler(subject, handler, true);
+    }
+    return (message: ReturnType<typeof delivered>, stream: string) =>
+      (server as unknown as { process(m: unknown, o: unknown): Promise<void> }).process(message, {
+        stream,
+        durable: message.info.consumer,
+        filterSubject: `${message.subject.split('.')[0]}.>`,
+      });
+  }
+
+  it('runs a message of another stream with the same sequence while the first one still runs', async () => {
+    let release!: () => void;
+    const slow = () => new Promise<void>((resolve) => (release = resolve));
+    const fast = jest.fn(async () => undefined);
+    const process = serverWith({ 'orders.created': slow, 'users.deleted': fast });
+    const first = delivered('orders.created', 'ORDERS', 'users-orders');
+    const running = process(first, 'ORDERS');
+    const second = delivered('users.deleted', 'USERS', 'orders-users');
+    await process(second, 'USERS');
+    expect(fast).toHaveBeenCalledTimes(1);
+    expect(second.ack).toHaveBeenCalled();
+    expect(second.nak).not.toHaveBeenCalled();
+    release();
+    await running;
+    expect(first.ack).toHaveBeenCalled();
+  });
+
+  it('still holds back a redelivery of the message whose run goes on', async () => {
+    let release!: () => void;
+    const handler = jest.fn(() => new Promise<void>((resolve) => (release = resolve)));
+    const process = serverWith({ 'orders.created': handler });
+    const running = process(delivered('orders.created', 'ORDERS', 'users-orders'), 'ORDERS');
+    const again = delivered('orders.created', 'ORDERS', 'users-orders');
+    await process(again, 'ORDERS');
+    expect(again.nak).toHaveBeenCalled();
+    expect(handler).toHaveBeenCalledTimes(1);
+    release();
+    await running;
+  });
+});

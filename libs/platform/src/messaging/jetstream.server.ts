@@ -60,8 +60,11 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   protected override readonly logger = new Logger('JetStreamServer');
   private readonly active = new Set<ConsumerMessages>();
   private readonly inFlight = new Set<Promise<void>>();
-  /** Handler runs by stream sequence, including ones past their deadline that still run. */
-  private readonly running = new Map<number, Promise<unknown>>();
+  /**
+   * Handler runs by stream, consumer and stream sequence (one server feeds several consumers,
+   * and two streams have a sequence 1), including ones past their deadline that still run.
+   */
+  private readonly running = new Map<string, Promise<unknown>>();
   private stopped = false;
 
   constructor(
@@ -97,7 +100,11 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           ack_wait: nanos(options.ackWaitMs ?? 30_000),
         });
         const consumer = await this.nats.jetstream().consumers.get(stream, options.durable);
-        const messages = await consumer.consume({ max_messages: 32 });
+        // One message at a time, as they are handled: nats.js asks for the next one when the
+        // loop takes it, so its ack wait starts then. With a larger batch, messages waiting in
+        // the client behind a slow handler ran out their ack wait, were delivered again, and
+        // ran twice.
+        const messages = await consumer.consume({ max_messages: 1 });
         this.active.add(messages);
         this.logger.log(`consuming ${stream}/${options.durable}`);
         try {
@@ -173,7 +180,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       }
       // A redelivery while the attempt before it still runs (past its deadline): never two
       // runs of one message at once, each holding a database connection.
-      if (this.running.has(message.seq)) {
+      const runKey = `${message.info.stream} ${message.info.consumer} ${message.seq}`;
+      if (this.running.has(runKey)) {
         message.nak(redeliveryDelayMs(context.getDeliveryCount()));
         return;
       }
@@ -184,10 +192,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         lastValueFrom(this.transformToObservable(await handler(data, context)), {
           defaultValue: undefined,
         }))();
-      this.running.set(message.seq, attempt);
+      this.running.set(runKey, attempt);
       attempt.then(
-        () => this.running.delete(message.seq),
-        () => this.running.delete(message.seq),
+        () => this.running.delete(runKey),
+        () => this.running.delete(runKey),
       );
       let timer: NodeJS.Timeout | undefined;
       try {

@@ -40,6 +40,7 @@ const seen = {
   applied: [] as string[],
   failFirstDeliveryAfterApply: new Set<string>(),
   stuckDeliveries: 0,
+  slow: [] as { id: string; attempt: number }[],
 };
 
 @Controller()
@@ -59,6 +60,13 @@ class ProbeEventsController {
     // A crash after the effect committed but before the ack: JetStream redelivers.
     if (seen.failFirstDeliveryAfterApply.delete(event.id))
       throw new ApiError(503, 'simulated crash before ack');
+  }
+
+  /** Answers within its deadline, but slowly: the messages behind it wait. */
+  @EventPattern('orders.slow')
+  async onSlow(@Ctx() context: JetStreamContext) {
+    seen.slow.push({ id: context.getMessageId()!, attempt: context.getDeliveryCount() });
+    await new Promise((resolve) => setTimeout(resolve, 700));
   }
 
   /** Never answers: the transport must give up on it, and say so. */
@@ -282,6 +290,26 @@ describe('outbox, relay and JetStream consumer', () => {
     await observer.close();
     expect(seen.deliveries.map((delivery) => delivery.id)).not.toContain('no-msg-id');
   });
+
+  it('runs each message once behind a slow handler, though together they take longer than the ack wait', async () => {
+    const client = await connect({ servers: nats.url });
+    const js = client.jetstream();
+    // 5 x 0.7 s against an ack wait of 2 s: messages waiting in the client behind the others
+    // would be delivered again while they wait, and run twice.
+    for (let i = 1; i <= 5; i++) {
+      // The ORDERS stream exists once the service has started its transports.
+      await eventually(() =>
+        js.publish('orders.slow', Buffer.from('{}'), { msgID: `slow-${i}` }).then(
+          () => true,
+          () => undefined,
+        ),
+      );
+    }
+    await client.close();
+    await eventually(() => seen.slow.length >= 5, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(seen.slow).toEqual([1, 2, 3, 4, 5].map((i) => ({ id: `slow-${i}`, attempt: 1 })));
+  }, 30_000);
 
   it('gives up on a handler that never answers, records it, and goes on with other messages', async () => {
     const client = await connect({ servers: nats.url });

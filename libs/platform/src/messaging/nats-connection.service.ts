@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { ApiError } from '../errors/api-error';
 import { ReadinessService } from '../health/readiness.service';
@@ -8,16 +14,23 @@ import type { MessagingOptions } from './messaging.options';
 /**
  * The service's one NATS connection. It connects in the background and reconnects forever,
  * so a service starts (and answers /health/ready with 503) while NATS is down, and recovers
- * by itself when NATS returns. On shutdown the connection is drained: in-flight messages
- * finish, nothing new is taken.
+ * by itself when NATS returns, also after the broker refused its credentials (a password
+ * rotated on the broker before the service's secret). On shutdown the connection is drained
+ * last, once the transports have stopped: in-flight messages get their ack, nothing new is taken.
  */
+/** First wait before connecting again after the broker refused the connection. */
+const NATS_RETRY_MS = 1000;
+
 @Injectable()
-export class NatsConnectionService implements OnModuleInit, OnModuleDestroy {
+export class NatsConnectionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Nats');
   private connection: NatsConnection | null = null;
   private connected = false;
   private closing = false;
-  private readonly waiters: ((connection: NatsConnection) => void)[] = [];
+  private readonly waiters: {
+    resolve: (connection: NatsConnection) => void;
+    reject: (error: Error) => void;
+  }[] = [];
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
@@ -30,20 +43,33 @@ export class NatsConnectionService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async connectInBackground(): Promise<void> {
-    try {
-      const connection = await connect({
-        servers: this.options.url,
-        user: this.options.user,
-        pass: this.options.password,
-        name: this.options.serviceName,
-        // The broker lets each service subscribe to its own inbox prefix only (deploy/nats/permissions.conf).
-        inboxPrefix: `_INBOX_${this.options.serviceName}`,
-        waitOnFirstConnect: true,
-        reconnect: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-        pingInterval: 10_000,
-      });
+    for (let attempt = 1; !this.closing; attempt++) {
+      let connection: NatsConnection;
+      try {
+        connection = await connect({
+          servers: this.options.url,
+          user: this.options.user,
+          pass: this.options.password,
+          name: this.options.serviceName,
+          // The broker lets each service subscribe to its own inbox prefix only (deploy/nats/permissions.conf).
+          inboxPrefix: `_INBOX_${this.options.serviceName}`,
+          waitOnFirstConnect: true,
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+          pingInterval: 10_000,
+        });
+      } catch (error) {
+        // waitOnFirstConnect retries an unreachable broker itself; what reaches here is a refusal
+        // (credentials, permissions, a bad URL). Retried too, slower: it may be fixed without a
+        // restart of this service, and readiness says 503 meanwhile.
+        this.logger.error(
+          { error: (error as Error).message, attempt },
+          'NATS connection failed; retrying',
+        );
+        await this.pause(Math.min(30_000, NATS_RETRY_MS * 2 ** Math.min(attempt - 1, 5)));
+        continue;
+      }
       if (this.closing) {
         await connection.close();
         return;
@@ -52,11 +78,20 @@ export class NatsConnectionService implements OnModuleInit, OnModuleDestroy {
       this.connected = true;
       this.logger.log('connected to NATS');
       void this.watchStatus(connection);
-      for (const waiter of this.waiters.splice(0)) waiter(connection);
-    } catch (error) {
-      // Only a permanent error (bad credentials, bad URL) reaches here: waitOnFirstConnect retries the rest.
-      this.logger.error({ error: (error as Error).message }, 'NATS connection failed');
+      for (const waiter of this.waiters.splice(0)) waiter.resolve(connection);
+      // nats.js gives up for good after repeated authorization errors while reconnecting; the
+      // service then connects anew rather than staying unready until restarted.
+      await connection.closed();
+      if (this.closing || this.connection !== connection) return;
+      this.connection = null;
+      this.connected = false;
+      this.logger.error('NATS connection closed; connecting again');
+      attempt = 0;
     }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
   }
 
   private async watchStatus(connection: NatsConnection): Promise<void> {
@@ -71,10 +106,11 @@ export class NatsConnectionService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Resolves once connected (immediately when already connected). */
+  /** Resolves once connected (immediately when already connected); rejects once closing. */
   whenConnected(): Promise<NatsConnection> {
     if (this.connection) return Promise.resolve(this.connection);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (this.closing) return Promise.reject(new Error('NATS connection is closing'));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** The connection, or a 503 when NATS has not been reached yet. */
@@ -100,8 +136,16 @@ export class NatsConnectionService implements OnModuleInit, OnModuleDestroy {
     await this.connection!.flush();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * After every `onModuleDestroy` and after Nest closed the transports (`dispose`): a message
+   * handler still running when the app began to close must be able to ack on this connection.
+   */
+  async onApplicationShutdown(): Promise<void> {
     this.closing = true;
+    // Loops waiting for a connection that will not come (NATS away at shutdown) end now.
+    for (const waiter of this.waiters.splice(0)) {
+      waiter.reject(new Error('NATS connection is closing'));
+    }
     const connection = this.connection;
     this.connection = null;
     this.connected = false;

@@ -1,4 +1,9 @@
-import { ConfigurableModuleBuilder, Inject, Module, type OnModuleDestroy } from '@nestjs/common';
+import {
+  ConfigurableModuleBuilder,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit.store';
 import { RateLimiter } from './rate-limiter';
@@ -53,12 +58,13 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: RATE_LIMIT_MODULE_OPTIONS
   ],
   exports: [RateLimiter, RATE_LIMIT_STORE],
 })
-export class RateLimitModule extends ConfigurableModuleClass implements OnModuleDestroy {
+export class RateLimitModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(RATE_LIMIT_STORE) private readonly store: RateLimitStore) {
     super();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After Nest closed the HTTP server: requests still in flight when closing began get their limit checked. */
+  async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
 }
