@@ -12,6 +12,9 @@ const production = {
   ORDERS_CLIENT_SECRET: randomBytes(32).toString('base64url'),
   REDIS_URL: 'redis://h:6379',
   METRICS_TOKEN: randomBytes(32).toString('hex'),
+  NATS_USER: 'auth',
+  NATS_PASSWORD: randomBytes(32).toString('hex'),
+  AUTH_ISSUER: 'https://auth.example.com',
 };
 
 it('accepts a complete production config', () => {
@@ -22,6 +25,14 @@ it('refuses production without METRICS_TOKEN (/metrics would be open)', () => {
   expect(() => loadAuthConfig({ ...production, METRICS_TOKEN: undefined })).toThrow(
     /METRICS_TOKEN/,
   );
+});
+
+it('refuses production without AUTH_ISSUER (a container has no issuer on localhost), defaults it elsewhere', () => {
+  expect(() => loadAuthConfig({ ...production, AUTH_ISSUER: undefined })).toThrow(
+    /AUTH_ISSUER: is required in production/,
+  );
+  expect(loadAuthConfig(base).AUTH_ISSUER).toBe('http://localhost:3001');
+  expect(loadAuthConfig(production).AUTH_ISSUER).toBe('https://auth.example.com');
 });
 
 it('refuses production without REDIS_URL (rate limits must be shared)', () => {

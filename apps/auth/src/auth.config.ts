@@ -1,4 +1,9 @@
-import { baseConfigSchema, loadConfig, refineProduction } from '@app/platform';
+import {
+  baseConfigSchema,
+  DEVELOPMENT_AUTH_ISSUER,
+  loadConfig,
+  refineProduction,
+} from '@app/platform';
 import { z } from 'zod';
 
 const seconds = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
@@ -25,7 +30,8 @@ const clientSecret = z
 export const authConfigSchema = baseConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(1).max(65535).default(3001),
-    AUTH_ISSUER: z.url().default('http://localhost:3001'),
+    /** Required in production; DEVELOPMENT_AUTH_ISSUER elsewhere. */
+    AUTH_ISSUER: z.url().optional(),
     /** Regions a user may belong to (SPEC §4); the first is the default. */
     REGIONS: z
       .string()
@@ -100,12 +106,17 @@ export const authConfigSchema = baseConfigSchema
         });
       }
     }
-    refineProduction(config, ctx, {
-      KEY_ENCRYPTION_KEY: { minLength: 44 },
-      ADMIN_PASSWORD: { minLength: 12 },
-      USERS_CLIENT_SECRET: { minLength: 43 },
-      ORDERS_CLIENT_SECRET: { minLength: 43 },
-    });
+    refineProduction(
+      config,
+      ctx,
+      {
+        KEY_ENCRYPTION_KEY: { minLength: 44 },
+        ADMIN_PASSWORD: { minLength: 12 },
+        USERS_CLIENT_SECRET: { minLength: 43 },
+        ORDERS_CLIENT_SECRET: { minLength: 43 },
+      },
+      ['AUTH_ISSUER'],
+    );
     if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -120,7 +131,11 @@ export const authConfigSchema = baseConfigSchema
         message: 'must not exceed REFRESH_ABSOLUTE_SECONDS',
       });
     }
-  });
+  })
+  .transform((config) => ({
+    ...config,
+    AUTH_ISSUER: config.AUTH_ISSUER ?? DEVELOPMENT_AUTH_ISSUER,
+  }));
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 

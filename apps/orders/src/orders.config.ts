@@ -1,11 +1,17 @@
-import { baseConfigSchema, loadConfig, refineProduction } from '@app/platform';
+import {
+  baseConfigSchema,
+  DEVELOPMENT_AUTH_ISSUER,
+  loadConfig,
+  refineProduction,
+} from '@app/platform';
 import { z } from 'zod';
 
 export const ordersConfigSchema = baseConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(1).max(65535).default(3003),
     GRPC_PORT: z.coerce.number().int().min(1).max(65535).default(50053),
-    AUTH_ISSUER: z.url().default('http://localhost:3001'),
+    /** Required in production; DEVELOPMENT_AUTH_ISSUER elsewhere. */
+    AUTH_ISSUER: z.url().optional(),
     USERS_GRPC_URL: z.string().default('127.0.0.1:50052'),
     /** Deadline of calls to users; past it an order is refused with 503, nothing written. */
     USERS_GRPC_DEADLINE_MS: z.coerce.number().int().min(50).max(30_000).default(2000),
@@ -28,7 +34,7 @@ export const ordersConfigSchema = baseConfigSchema
     CLIENT_SECRET: z.string().optional(),
   })
   .superRefine((config, ctx) => {
-    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } });
+    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } }, ['AUTH_ISSUER']);
     if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -36,7 +42,11 @@ export const ordersConfigSchema = baseConfigSchema
         message: 'is required in production: rate limits must be shared by every replica',
       });
     }
-  });
+  })
+  .transform((config) => ({
+    ...config,
+    AUTH_ISSUER: config.AUTH_ISSUER ?? DEVELOPMENT_AUTH_ISSUER,
+  }));
 
 export type OrdersConfig = z.infer<typeof ordersConfigSchema>;
 

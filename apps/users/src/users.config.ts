@@ -1,11 +1,17 @@
-import { baseConfigSchema, loadConfig, refineProduction } from '@app/platform';
+import {
+  baseConfigSchema,
+  DEVELOPMENT_AUTH_ISSUER,
+  loadConfig,
+  refineProduction,
+} from '@app/platform';
 import { z } from 'zod';
 
 export const usersConfigSchema = baseConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(1).max(65535).default(3002),
     GRPC_PORT: z.coerce.number().int().min(1).max(65535).default(50052),
-    AUTH_ISSUER: z.url().default('http://localhost:3001'),
+    /** Required in production; DEVELOPMENT_AUTH_ISSUER elsewhere. */
+    AUTH_ISSUER: z.url().optional(),
     ORDERS_GRPC_URL: z.string().default('127.0.0.1:50053'),
     /** Deadline of calls to orders; past it DELETE /users/me answers 503 and deletes nothing. */
     ORDERS_GRPC_DEADLINE_MS: z.coerce.number().int().min(50).max(30_000).default(2000),
@@ -13,8 +19,12 @@ export const usersConfigSchema = baseConfigSchema
     CLIENT_SECRET: z.string().optional(),
   })
   .superRefine((config, ctx) =>
-    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } }),
-  );
+    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } }, ['AUTH_ISSUER']),
+  )
+  .transform((config) => ({
+    ...config,
+    AUTH_ISSUER: config.AUTH_ISSUER ?? DEVELOPMENT_AUTH_ISSUER,
+  }));
 
 export type UsersConfig = z.infer<typeof usersConfigSchema>;
 

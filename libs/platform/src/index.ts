@@ -1,6 +1,11 @@
 export { createServiceApp, listenServiceApp, runService } from './bootstrap/service-app';
 export type { ServiceAppOptions } from './bootstrap/service-app';
-export { baseConfigSchema, ENV, refineProduction } from './config/base-config.schema';
+export {
+  baseConfigSchema,
+  DEVELOPMENT_AUTH_ISSUER,
+  ENV,
+  refineProduction,
+} from './config/base-config.schema';
 export type { BaseConfig } from './config/base-config.schema';
 export { ConfigError, loadConfig } from './config/load-config';
 export {

@@ -100,16 +100,32 @@ export const baseConfigSchema = z.object({
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
 /**
- * Refinement shared by every service: in production, every secret (the service's own, and
- * METRICS_TOKEN, which every service has) must be set and strong, and trusting every proxy
- * hop is refused.
+ * `AUTH_ISSUER` outside production when unset (SPEC §1). In production it must be given: a
+ * container's localhost is not the issuer, and a service would fail every token, or mint
+ * tokens (auth) that no other service accepts.
+ */
+export const DEVELOPMENT_AUTH_ISSUER = 'http://localhost:3001';
+
+/**
+ * Refinement shared by every service: in production, every secret (the service's own,
+ * METRICS_TOKEN and the NATS password, which every service has) must be set and strong, each
+ * of `required` must be set, the service must log in to NATS as its own user (the broker's
+ * permissions, deploy/nats/permissions.conf, are what keeps it to its own subjects), and
+ * trusting every proxy hop is refused.
  */
 export function refineProduction<T extends BaseConfig>(
   config: T,
   ctx: z.RefinementCtx,
   secrets: { [K in keyof T]?: { minLength: number } },
+  required: readonly (keyof T & string)[] = [],
 ): void {
   if (config.NODE_ENV !== 'production') return;
+  for (const name of [ENV.NATS_USER, ...required]) {
+    const value = (config as Record<string, unknown>)[name];
+    if (value === undefined || value === '') {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+    }
+  }
   if (config.TRUST_PROXY === true) {
     ctx.addIssue({
       code: 'custom',
@@ -117,7 +133,11 @@ export function refineProduction<T extends BaseConfig>(
       message: 'true trusts any X-Forwarded-For in production; give a hop count or proxy CIDRs',
     });
   }
-  const rules = { [ENV.METRICS_TOKEN]: { minLength: 32 }, ...secrets };
+  const rules = {
+    [ENV.METRICS_TOKEN]: { minLength: 32 },
+    [ENV.NATS_PASSWORD]: { minLength: 32 },
+    ...secrets,
+  };
   for (const [name, rule] of Object.entries(rules) as [string, { minLength: number }][]) {
     const value = (config as Record<string, unknown>)[name];
     if (typeof value !== 'string' || value.length < rule.minLength) {

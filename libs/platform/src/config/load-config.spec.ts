@@ -8,6 +8,9 @@ const valid = {
   NATS_URL: 'nats://localhost:4222',
 };
 
+/** What every service needs in production besides its own settings. */
+const natsLogin = { NATS_USER: 'users', NATS_PASSWORD: 'n'.repeat(32) };
+
 const withSecret = baseConfigSchema
   .extend({ CLIENT_SECRET: z.string().optional() })
   .superRefine((config, ctx) =>
@@ -51,7 +54,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses a missing or weak secret in production only', () => {
-    const metrics = { METRICS_TOKEN: 'm'.repeat(32) };
+    const metrics = { METRICS_TOKEN: 'm'.repeat(32), ...natsLogin };
     expect(loadConfig(withSecret, { ...valid }).CLIENT_SECRET).toBeUndefined();
     expect(problemsOf({ ...valid, ...metrics, NODE_ENV: 'production' }, withSecret)).toEqual([
       'CLIENT_SECRET: a secret of at least 32 characters is required in production',
@@ -76,7 +79,7 @@ describe('loadConfig', () => {
     const service = baseConfigSchema.superRefine((config, ctx) =>
       refineProduction(config, ctx, {}),
     );
-    const production = { ...valid, NODE_ENV: 'production' };
+    const production = { ...valid, ...natsLogin, NODE_ENV: 'production' };
     const required = 'METRICS_TOKEN: a secret of at least 32 characters is required in production';
     expect(loadConfig(service, valid).METRICS_TOKEN).toBeUndefined();
     expect(problemsOf(production, service)).toEqual([required]);
@@ -105,6 +108,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       CLIENT_SECRET: 'x'.repeat(32),
       METRICS_TOKEN: 'm'.repeat(32),
+      ...natsLogin,
     };
     expect(problemsOf({ ...production, TRUST_PROXY: 'true' }, withSecret)).toEqual([
       expect.stringMatching(/^TRUST_PROXY: /),
@@ -113,5 +117,34 @@ describe('loadConfig', () => {
       loadConfig(withSecret, { ...production, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY,
     ).toEqual(['10.0.0.0/8', '127.0.0.1']);
     expect(loadConfig(baseConfigSchema, valid).TRUST_PROXY).toBe(false);
+  });
+
+  it('asks every service in production for its own NATS login, and for what it names as required', () => {
+    const service = baseConfigSchema
+      .extend({ AUTH_ISSUER: z.url().optional() })
+      .superRefine((config, ctx) => refineProduction(config, ctx, {}, ['AUTH_ISSUER']));
+    const production = {
+      ...valid,
+      NODE_ENV: 'production',
+      METRICS_TOKEN: 'm'.repeat(32),
+      AUTH_ISSUER: 'https://auth.example.com',
+    };
+    // Without a login the broker's per-service permissions (deploy/nats/permissions.conf) do
+    // not apply: any subject could be published or read.
+    expect(problemsOf(production, service)).toEqual([
+      'NATS_USER: is required in production',
+      'NATS_PASSWORD: a secret of at least 32 characters is required in production',
+    ]);
+    expect(problemsOf({ ...production, ...natsLogin, NATS_PASSWORD: 'short' }, service)).toEqual([
+      'NATS_PASSWORD: a secret of at least 32 characters is required in production',
+    ]);
+    expect(problemsOf({ ...production, ...natsLogin, AUTH_ISSUER: undefined }, service)).toEqual([
+      'AUTH_ISSUER: is required in production',
+    ]);
+    expect(loadConfig(service, { ...production, ...natsLogin })).toEqual(
+      expect.objectContaining({ NATS_USER: 'users', AUTH_ISSUER: 'https://auth.example.com' }),
+    );
+    // Outside production neither is asked for.
+    expect(() => loadConfig(service, valid)).not.toThrow();
   });
 });
