@@ -10,6 +10,7 @@
 import 'reflect-metadata';
 import {
   authorize,
+  CheckPolicies,
   CurrentAbility,
   CurrentPrincipal,
   definePolicy,
@@ -100,6 +101,13 @@ class BenchHttpController {
   /** Authentication alone: no parameter, no CASL check. */
   @Get('secure/item-unchecked')
   secureUnchecked() {
+    return newItem(ITEM);
+  }
+
+  /** The same check made by `@CheckPolicies` on the object the handler returns (an interceptor). */
+  @Get('secure/item-checked-on-return')
+  @CheckPolicies((ability: AppAbility, item: Item) => ability.can('read', item as never))
+  secureCheckedOnReturn() {
     return newItem(ITEM);
   }
 
@@ -558,6 +566,18 @@ async function main() {
       note: 'the guard alone: no parameter, no CASL',
     },
     {
+      // The other way to check a loaded object: the route returns it, @CheckPolicies checks it.
+      label: 'service @CheckPolicies result',
+      open: serviceOpen,
+      auth: {
+        name: 'service auth + @CheckPolicies on the result',
+        kind: 'http',
+        target: `${serviceBase}/secure/item-checked-on-return`,
+        tokens: 'user',
+      },
+      note: 'a Nest interceptor: Nest binds an AsyncResource per interceptor call',
+    },
+    {
       label: 'service, reads a row',
       open: {
         name: 'service open, reads a row',
@@ -610,6 +630,9 @@ async function main() {
     },
   ];
 
+  // BENCH_ONLY=<regex>: only the comparisons whose label matches (e.g. BENCH_ONLY='warm|control').
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+  const selected = only ? comparisons.filter((c) => only.test(c.label)) : comparisons;
   const load = await LoadGenerator.start(tokenSets);
   const measure = async (c: Case, ms: number): Promise<Window> => {
     const before = process.cpuUsage();
@@ -622,7 +645,7 @@ async function main() {
   // (ABBA): each case sits once before and once after the other, so a drift within the round
   // and the cost a window leaves to the next one (garbage, a colder cache) hit both alike.
   const results = new Map<Comparison, { open: Window[]; auth: Window[] }>();
-  for (const comparison of comparisons) {
+  for (const comparison of selected) {
     await measure(comparison.open, Math.min(WINDOW_MS, 1000));
     await measure(comparison.auth, Math.min(WINDOW_MS, 1000));
     const open: Window[] = [];
@@ -652,7 +675,7 @@ async function main() {
   const lines: string[] = [];
   const ratios: string[] = [];
   let failures = 0;
-  for (const comparison of comparisons) {
+  for (const comparison of selected) {
     const { open, auth } = results.get(comparison)!;
     const totals = { open: sum(open), auth: sum(auth) };
     failures += totals.open.failed + totals.auth.failed;
