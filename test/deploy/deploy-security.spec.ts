@@ -260,7 +260,11 @@ describe.each(overlays)('k8s overlay %s', (overlay) => {
     const peers = ingressPeers(objects, { 'app.kubernetes.io/name': app }, HTTP_PORT[app]);
     const allowed = [
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      // Prometheus's pods only, not every pod of its namespace.
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+      },
       ...(app === 'auth'
         ? ['users', 'orders'].map((s) => ({ podSelector: { matchLabels: { 'app.kubernetes.io/name': s } } }))
         : []),

@@ -30,3 +30,12 @@ it('refuses production without its own NATS login', () => {
     /NATS_PASSWORD/,
   );
 });
+
+it('refuses a CLIENT_SECRET shorter than the 43 characters auth requires of the same secret', () => {
+  expect(() => loadOrdersConfig({ ...production, CLIENT_SECRET: 'a'.repeat(42) })).toThrow(
+    /CLIENT_SECRET/,
+  );
+  expect(
+    loadOrdersConfig({ ...production, CLIENT_SECRET: 'a'.repeat(43) }).CLIENT_SECRET,
+  ).toHaveLength(43);
+});

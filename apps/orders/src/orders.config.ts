@@ -34,7 +34,7 @@ export const ordersConfigSchema = baseConfigSchema
     CLIENT_SECRET: z.string().optional(),
   })
   .superRefine((config, ctx) => {
-    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } }, ['AUTH_ISSUER']);
+    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 43 } }, ['AUTH_ISSUER']);
     if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',

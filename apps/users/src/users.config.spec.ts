@@ -29,3 +29,12 @@ it('refuses production without its own NATS login', () => {
     /NATS_PASSWORD/,
   );
 });
+
+it('refuses a CLIENT_SECRET shorter than the 43 characters auth requires of the same secret', () => {
+  expect(() => loadUsersConfig({ ...production, CLIENT_SECRET: 'a'.repeat(42) })).toThrow(
+    /CLIENT_SECRET/,
+  );
+  expect(
+    loadUsersConfig({ ...production, CLIENT_SECRET: 'a'.repeat(43) }).CLIENT_SECRET,
+  ).toHaveLength(43);
+});

@@ -19,7 +19,7 @@ export const usersConfigSchema = baseConfigSchema
     CLIENT_SECRET: z.string().optional(),
   })
   .superRefine((config, ctx) =>
-    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 32 } }, ['AUTH_ISSUER']),
+    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 43 } }, ['AUTH_ISSUER']),
   )
   .transform((config) => ({
     ...config,
