@@ -79,3 +79,12 @@ it('takes a previous key encryption key only beside a different current one', ()
     }),
   ).toThrow(/KEY_ENCRYPTION_KEY_PREVIOUS/);
 });
+
+it('accepts production without ADMIN_PASSWORD (needed only until an admin exists), refuses a short one', () => {
+  expect(
+    loadAuthConfig({ ...production, ADMIN_PASSWORD: undefined }).ADMIN_PASSWORD,
+  ).toBeUndefined();
+  expect(() => loadAuthConfig({ ...production, ADMIN_PASSWORD: 'short' })).toThrow(
+    /ADMIN_PASSWORD/,
+  );
+});

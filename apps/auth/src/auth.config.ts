@@ -111,12 +111,23 @@ export const authConfigSchema = baseConfigSchema
       ctx,
       {
         KEY_ENCRYPTION_KEY: { minLength: 44 },
-        ADMIN_PASSWORD: { minLength: 12 },
         USERS_CLIENT_SECRET: { minLength: 43 },
         ORDERS_CLIENT_SECRET: { minLength: 43 },
       },
       ['AUTH_ISSUER'],
     );
+    // Needed only to create the first admin: it may (and should) be removed once one exists.
+    if (
+      config.NODE_ENV === 'production' &&
+      config.ADMIN_PASSWORD !== undefined &&
+      config.ADMIN_PASSWORD.length < 12
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_PASSWORD'],
+        message: 'a secret of at least 12 characters is required in production',
+      });
+    }
     if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',

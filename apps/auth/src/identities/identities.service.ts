@@ -96,6 +96,15 @@ export class IdentitiesService {
     return this.dataSource.getRepository(Identity).findOneBy({ email: normalizeEmail(email) });
   }
 
+  /** Whether any account has the admin role (disabled ones included). */
+  hasAdmin(): Promise<boolean> {
+    return this.dataSource
+      .getRepository(Identity)
+      .createQueryBuilder('identity')
+      .where(':role = ANY(identity.roles)', { role: 'admin' })
+      .getExists();
+  }
+
   findById(id: string): Promise<Identity | null> {
     return this.dataSource.getRepository(Identity).findOneBy({ id });
   }
