@@ -56,10 +56,17 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
           waitOnFirstConnect: true,
           reconnect: true,
           maxReconnectAttempts: -1,
-          reconnectTimeWait: 500,
+          // The wait between attempts, as nats.js's own (500 ms and a jitter). Once closing it
+          // ends nats.js's dial loop instead: waitOnFirstConnect would keep a first connect to an
+          // unreachable (or refused) broker going forever, after shutdown too.
+          reconnectDelayHandler: () => {
+            if (this.closing) throw new Error('NATS connection is closing');
+            return 500 + Math.floor(Math.random() * 101);
+          },
           pingInterval: 10_000,
         });
       } catch (error) {
+        if (this.closing) return;
         // waitOnFirstConnect retries an unreachable broker itself; what reaches here is a refusal
         // (credentials, permissions, a bad URL). Retried too, slower: it may be fixed without a
         // restart of this service, and readiness says 503 meanwhile.
