@@ -88,3 +88,11 @@ it('accepts production without ADMIN_PASSWORD (needed only until an admin exists
     /ADMIN_PASSWORD/,
   );
 });
+
+it('takes NATS_CA_FILE with a tls:// NATS_URL only', () => {
+  const tls = { ...production, NATS_URL: 'tls://nats:4222', NATS_CA_FILE: '/etc/nats/ca.pem' };
+  expect(loadAuthConfig(tls).NATS_CA_FILE).toBe('/etc/nats/ca.pem');
+  expect(() => loadAuthConfig({ ...tls, NATS_URL: 'nats://nats:4222' })).toThrow(
+    /NATS_CA_FILE: is for a tls:\/\/ NATS_URL only/,
+  );
+});

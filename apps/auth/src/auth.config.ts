@@ -28,7 +28,7 @@ const clientSecret = z
   .optional();
 
 export const authConfigSchema = baseConfigSchema
-  .extend({
+  .safeExtend({
     PORT: z.coerce.number().int().min(1).max(65535).default(3001),
     /** Required in production; DEVELOPMENT_AUTH_ISSUER elsewhere. */
     AUTH_ISSUER: z.url().optional(),

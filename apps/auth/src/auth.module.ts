@@ -80,6 +80,7 @@ export class AuthModule {
           url: config.NATS_URL,
           user: config.NATS_USER,
           password: config.NATS_PASSWORD,
+          caFile: config.NATS_CA_FILE,
           ownStreams: ['AUTH'],
           consumers: [
             { stream: 'USERS', durable: 'auth-users-deleted', filterSubject: 'users.deleted' },

@@ -41,6 +41,7 @@ export class OrdersModule {
           url: config.NATS_URL,
           user: config.NATS_USER,
           password: config.NATS_PASSWORD,
+          caFile: config.NATS_CA_FILE,
           ownStreams: ['ORDERS'],
           consumers: [
             // users.deleted → anonymize the customer's orders; shared by every orders replica.

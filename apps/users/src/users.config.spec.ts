@@ -38,3 +38,11 @@ it('refuses a CLIENT_SECRET shorter than the 43 characters auth requires of the 
     loadUsersConfig({ ...production, CLIENT_SECRET: 'a'.repeat(43) }).CLIENT_SECRET,
   ).toHaveLength(43);
 });
+
+it('takes NATS_CA_FILE with a tls:// NATS_URL only', () => {
+  const tls = { ...production, NATS_URL: 'tls://nats:4222', NATS_CA_FILE: '/etc/nats/ca.pem' };
+  expect(loadUsersConfig(tls).NATS_CA_FILE).toBe('/etc/nats/ca.pem');
+  expect(() => loadUsersConfig({ ...tls, NATS_URL: 'nats://nats:4222' })).toThrow(
+    /NATS_CA_FILE: is for a tls:\/\/ NATS_URL only/,
+  );
+});

@@ -7,7 +7,7 @@ import {
 import { z } from 'zod';
 
 export const usersConfigSchema = baseConfigSchema
-  .extend({
+  .safeExtend({
     PORT: z.coerce.number().int().min(1).max(65535).default(3002),
     GRPC_PORT: z.coerce.number().int().min(1).max(65535).default(50052),
     /** Required in production; DEVELOPMENT_AUTH_ISSUER elsewhere. */

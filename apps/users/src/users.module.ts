@@ -32,6 +32,7 @@ export class UsersModule {
           url: config.NATS_URL,
           user: config.NATS_USER,
           password: config.NATS_PASSWORD,
+          caFile: config.NATS_CA_FILE,
           ownStreams: ['USERS'],
           consumers: [
             { stream: 'AUTH', durable: 'users-identity', filterSubject: 'auth.identity.>' },

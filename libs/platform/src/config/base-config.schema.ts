@@ -10,6 +10,7 @@ export const ENV = {
   NATS_URL: 'NATS_URL',
   NATS_USER: 'NATS_USER',
   NATS_PASSWORD: 'NATS_PASSWORD',
+  NATS_CA_FILE: 'NATS_CA_FILE',
   CORS_ORIGINS: 'CORS_ORIGINS',
   TRUST_PROXY: 'TRUST_PROXY',
   BODY_LIMIT_BYTES: 'BODY_LIMIT_BYTES',
@@ -59,7 +60,7 @@ const metricsToken = z.preprocess(
     .optional(),
 );
 
-export const baseConfigSchema = z.object({
+const baseConfigShape = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(1).max(65535),
@@ -72,6 +73,8 @@ export const baseConfigSchema = z.object({
     .refine((value) => /^(nats|tls):\/\//.test(value), 'must be a nats:// or tls:// URL'),
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
+  /** A PEM CA bundle to trust for a `tls://` NATS_URL; unset, Node's default CAs. */
+  NATS_CA_FILE: z.string().min(1).optional(),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -95,6 +98,21 @@ export const baseConfigSchema = z.object({
   METRICS_TOKEN: metricsToken,
   /** During a METRICS_TOKEN rotation only: the value the scraper may still send. */
   METRICS_TOKEN_PREVIOUS: metricsToken,
+});
+
+/**
+ * What every service reads. Services add their own variables with `.safeExtend` (`.extend`
+ * refuses to redefine a variable of a schema with checks, and `.safeExtend` keeps the checks).
+ */
+export const baseConfigSchema = baseConfigShape.superRefine((config, ctx) => {
+  // nats:// is plaintext: a CA given with it would be ignored, and the operator meant TLS.
+  if (config.NATS_CA_FILE !== undefined && !config.NATS_URL.startsWith('tls://')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [ENV.NATS_CA_FILE],
+      message: 'is for a tls:// NATS_URL only (nats:// is plaintext and would ignore it)',
+    });
+  }
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

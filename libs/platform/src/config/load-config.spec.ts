@@ -147,4 +147,30 @@ describe('loadConfig', () => {
     // Outside production neither is asked for.
     expect(() => loadConfig(service, valid)).not.toThrow();
   });
+
+  it('takes NATS_CA_FILE for a tls:// NATS_URL only, also in a service that adds its own variables', () => {
+    const service = baseConfigSchema
+      .safeExtend({ PORT: z.coerce.number().int().default(3002) })
+      .superRefine((config, ctx) => refineProduction(config, ctx, {}));
+    const tls = {
+      ...valid,
+      NATS_URL: 'tls://nats.internal:4222',
+      NATS_CA_FILE: '/etc/nats/ca.pem',
+    };
+    expect(loadConfig(baseConfigSchema, tls).NATS_CA_FILE).toBe('/etc/nats/ca.pem');
+    expect(loadConfig(service, tls).NATS_CA_FILE).toBe('/etc/nats/ca.pem');
+    // Node's default CAs then.
+    expect(loadConfig(baseConfigSchema, { ...tls, NATS_CA_FILE: undefined }).NATS_CA_FILE).toBe(
+      undefined,
+    );
+    // With nats:// the CA would be ignored and the connection plaintext: the operator meant TLS.
+    const refused =
+      'NATS_CA_FILE: is for a tls:// NATS_URL only (nats:// is plaintext and would ignore it)';
+    for (const schema of [baseConfigSchema, service]) {
+      expect(problemsOf({ ...valid, NATS_CA_FILE: '/etc/nats/ca.pem' }, schema)).toEqual([refused]);
+    }
+    expect(problemsOf({ ...tls, NATS_CA_FILE: '' })).toEqual([
+      expect.stringMatching(/^NATS_CA_FILE: /),
+    ]);
+  });
 });

@@ -21,6 +21,11 @@ export interface MessagingOptions {
   url: string;
   user?: string;
   password?: string;
+  /**
+   * A PEM CA bundle to trust for a `tls://` url (Node's default CAs otherwise). A `tls://` url
+   * always connects with TLS required; a `nats://` url connects in plaintext and takes no CA.
+   */
+  caFile?: string;
   /** Streams this service publishes to and therefore creates and owns. */
   ownStreams: StreamName[];
   /** Durable consumers this service processes messages from (handlers: `@EventPattern(subject)`). */

@@ -21,6 +21,10 @@ import type { MessagingOptions } from './messaging.options';
 /** First wait before connecting again after the broker refused the connection. */
 const NATS_RETRY_MS = 1000;
 
+function requiresTls(url: string): boolean {
+  return url.startsWith('tls://');
+}
+
 @Injectable()
 export class NatsConnectionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Nats');
@@ -35,7 +39,11 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     private readonly readiness: ReadinessService,
-  ) {}
+  ) {
+    if (options.caFile !== undefined && !requiresTls(options.url)) {
+      throw new Error('a NATS CA file is only for a tls:// url');
+    }
+  }
 
   onModuleInit(): void {
     this.readiness.register('nats', () => this.ping());
@@ -50,6 +58,10 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
           servers: this.options.url,
           user: this.options.user,
           pass: this.options.password,
+          // nats.js ignores the url's scheme: without this a tls:// url would connect (and send
+          // the password) in plaintext. With it, a broker that offers no TLS is refused before
+          // anything is sent, and the broker's certificate must verify.
+          tls: requiresTls(this.options.url) ? { caFile: this.options.caFile } : undefined,
           name: this.options.serviceName,
           // The broker lets each service subscribe to its own inbox prefix only (deploy/nats/permissions.conf).
           inboxPrefix: `_INBOX_${this.options.serviceName}`,
