@@ -7,6 +7,7 @@ import {
   createServiceApp,
   ensureStream,
   grpcClientOptions,
+  GRPC_MAX_MESSAGE_BYTES,
   protoDir,
   protoFile,
 } from '@app/platform';
@@ -331,6 +332,13 @@ describe('gRPC', () => {
       roles: ['customer'],
     });
     expect((await grpcCall(token, aliceItem.id)).code).toBe(5);
+  });
+
+  it('refuses a request message over 64 KiB with RESOURCE_EXHAUSTED, before the handler runs', async () => {
+    const token = await issuer.serviceToken('orders', 'inventory', 'inventory:read');
+    expect((await grpcCall(token, 'x'.repeat(GRPC_MAX_MESSAGE_BYTES))).code).toBe(8);
+    // Just under the limit it is an ordinary unknown id.
+    expect((await grpcCall(token, 'x'.repeat(GRPC_MAX_MESSAGE_BYTES - 16))).code).toBe(5);
   });
 
   it('serves a service with the scope', async () => {

@@ -35,7 +35,7 @@ export { migrateAndExit, runMigrations } from './database/run-migrations';
 export { ApiError } from './errors/api-error';
 export { normalizeError } from './errors/error-body';
 export { codeForStatus, GRPC_STATUS, grpcStatusForHttpStatus } from './errors/error-codes';
-export { grpcClientOptions, grpcServerOptions } from './grpc/grpc-options';
+export { GRPC_MAX_MESSAGE_BYTES, grpcClientOptions, grpcServerOptions } from './grpc/grpc-options';
 export { protoDir, protoFile } from './grpc/proto-path';
 export { requestIdClientInterceptor } from './grpc/request-id.client-interceptor';
 export { ReadinessService } from './health/readiness.service';

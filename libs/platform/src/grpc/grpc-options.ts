@@ -8,6 +8,14 @@ import { requestContextServerInterceptor } from './request-context.server-interc
 const LOADER = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true };
 
 /**
+ * The largest gRPC message a server accepts, or a client accepts as an answer: the requests and
+ * answers between these services are a few hundred bytes, and grpc-js's default (4 MiB) let any
+ * caller, before its token is even looked at, make a server buffer and decode 4 MiB per call.
+ * A larger one is refused with RESOURCE_EXHAUSTED. The same size as the HTTP body limit's default.
+ */
+export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
  * Options for a gRPC server serving `packageName` from `proto/<file>` on `url` (host:port).
  * Every call runs in the request context of its `x-request-id` (Nest merges `channelOptions`
  * into grpc-js's server options).
@@ -21,6 +29,7 @@ export function grpcServerOptions(packageName: string, file: string, url: string
       url,
       loader: { ...LOADER, includeDirs: [protoDir()] },
       gracefulShutdown: true,
+      maxReceiveMessageLength: GRPC_MAX_MESSAGE_BYTES,
       channelOptions: { interceptors: [requestContextServerInterceptor] },
     },
   } as GrpcOptions;
@@ -43,6 +52,7 @@ export function grpcClientOptions(
       protoPath: protoFile(file),
       url,
       loader: { ...LOADER, includeDirs: [protoDir()] },
+      maxReceiveMessageLength: GRPC_MAX_MESSAGE_BYTES,
       channelOptions: {
         interceptors: [requestIdClientInterceptor, ...interceptors],
         'grpc.keepalive_time_ms': 30_000,
