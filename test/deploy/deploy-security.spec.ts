@@ -216,7 +216,11 @@ describe.each(overlays)('k8s overlay %s', (overlay) => {
     expect(main.ports.find((p: any) => p.name === 'http').containerPort).toBe(HTTP_PORT[app]);
     const tmp = main.volumeMounts.find((m: any) => m.mountPath === '/tmp');
     expect(pod.volumes.find((v: any) => v.name === tmp.name).emptyDir).toBeDefined();
-    expect(main.volumeMounts).toHaveLength(1);
+    // Anything else is mounted read-only (the datastore CAs).
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      const writable = (c.volumeMounts ?? []).filter((m: any) => m.readOnly !== true).map((m: any) => m.mountPath);
+      expect({ container: c.name, writable }).toEqual({ container: c.name, writable: ['/tmp'] });
+    }
   });
 
   it.each(SERVICES)('runs the %s migrations in an init container', (app) => {
@@ -294,6 +298,37 @@ describe.each(overlays)('k8s overlay %s', (overlay) => {
   it('namespaces enforce the restricted Pod Security Standard', () => {
     const ns = objects.find((o) => o.kind === 'Namespace')!;
     expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+});
+
+describe('k8s overlay prod: datastores', () => {
+  const objects = manifests.get('prod') ?? [];
+
+  it('connects to NATS over TLS only, trusting the CA mounted from datastore-ca', () => {
+    const config = objects.find((o) => o.kind === 'ConfigMap' && o.data?.NATS_URL !== undefined)!;
+    expect(config.data.NATS_URL).toMatch(/^tls:\/\//);
+    expect(config.data.NATS_CA_FILE).toBe('/etc/datastore-ca/nats-ca.pem');
+    for (const app of SERVICES) {
+      const pod = appDeployment(objects, app).spec.template.spec;
+      expect(pod.volumes).toContainEqual(
+        expect.objectContaining({ name: 'datastore-ca', secret: expect.objectContaining({ secretName: 'datastore-ca' }) }),
+      );
+      for (const container of [...pod.containers, ...pod.initContainers]) {
+        expect({ app, container: container.name, mounts: container.volumeMounts }).toEqual({
+          app,
+          container: container.name,
+          mounts: expect.arrayContaining([{ name: 'datastore-ca', mountPath: '/etc/datastore-ca', readOnly: true }]),
+        });
+      }
+    }
+  });
+
+  it('verifies PostgreSQL against that CA in every example connection string', () => {
+    for (const app of SERVICES) {
+      expect(read(`k8s/overlays/prod/secrets/${app}.env.example`)).toMatch(
+        /^DATABASE_URL=postgres:\/\/\S+\?sslmode=verify-full&sslrootcert=\/etc\/datastore-ca\/postgres-ca\.pem$/m,
+      );
+    }
   });
 });
 
