@@ -33,6 +33,24 @@ describe('admin', () => {
     expect(decodeJwt(admin).payload.roles).toEqual(['admin']);
   });
 
+  it("refuses an admin's rights carried by a delegated token (act) with 403", async () => {
+    // What token exchange would issue if it ever let an admin's token through to aud auth: a
+    // service acting for the admin must not administer auth.
+    const { payload } = decodeJwt(admin);
+    const key = auth.app.get(SigningKeyStore).current();
+    const sign = (claims: Record<string, unknown>) =>
+      signCompact(
+        key.encodedHeader,
+        key.alg,
+        { ...payload, jti: randomUUID(), ...claims } as never,
+        key.privateKey,
+      );
+    const listClients = async (token: string) =>
+      (await fetch(`${auth.url}/admin/clients`, { headers: bearer(token) })).status;
+    expect(await listClients(await sign({}))).toBe(200); // the control: the admin's own claims
+    expect(await listClients(await sign({ act: { sub: 'orders' } }))).toBe(403);
+  });
+
   it('refuses a non-admin with 403', async () => {
     const user = await registerAndLogin(auth);
     expect(
@@ -281,6 +299,8 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
     ['nothing changed (the control)', {}, 200],
     ['roles that are not a list', { roles: 'admin' }, 400],
     ['a lifetime longer than an access token may have', { exp: 'day' }, 400],
+    // Exchanging a delegated token again would drop its actor from the chain.
+    ['an act claim (already delegated)', { act: { sub: 'users' } }, 400],
   ])(
     "decides a subject token auth's key signed with %s as the resource servers' verifier does",
     async (_case, overrides: Record<string, unknown>, status) => {
@@ -326,6 +346,29 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
   it('never widens the scope beyond the user and the client', async () => {
     const user = await registerAndLogin(auth);
     const response = await exchange(user.accessToken, { scope: 'users:read users:write' });
+    expect(response.status).toBe(400);
+    expect((await response.json().then(asJson)).error).toBe('invalid_scope');
+  });
+
+  it("never grants a scope the user's token lacks, even one the client may have", async () => {
+    const user = await registerAndLogin(auth);
+    const { payload } = decodeJwt(user.accessToken);
+    expect(String(payload.scope).split(' ')).toContain('users:read');
+    const key = auth.app.get(SigningKeyStore).current();
+    const withoutUsersRead = await signCompact(
+      key.encodedHeader,
+      key.alg,
+      {
+        ...payload,
+        jti: randomUUID(),
+        scope: String(payload.scope)
+          .split(' ')
+          .filter((scope) => scope !== 'users:read')
+          .join(' '),
+      } as never,
+      key.privateKey,
+    );
+    const response = await exchange(withoutUsersRead, { scope: 'users:read' });
     expect(response.status).toBe(400);
     expect((await response.json().then(asJson)).error).toBe('invalid_scope');
   });
