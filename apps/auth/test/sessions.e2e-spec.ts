@@ -226,6 +226,13 @@ describe('refresh', () => {
     expect(after.auth_time).toBe(before.auth_time);
   });
 
+  it('refuses to refresh for a disabled account even if its session survived the disabling', async () => {
+    const user = await registerAndLogin(auth);
+    // Disabling through the admin API also revokes the sessions; this checks the refresh itself.
+    await auth.db.query('UPDATE identities SET disabled = true WHERE id = $1', [user.id]);
+    expect((await refresh(auth, user.refreshToken)).status).toBe(401);
+  });
+
   it('lets exactly one of two concurrent refreshes of one token succeed', async () => {
     for (let round = 0; round < 3; round++) {
       const user = await registerAndLogin(auth);

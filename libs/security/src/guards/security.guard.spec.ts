@@ -311,6 +311,12 @@ describe('stacked security decorators', () => {
     ]);
   });
 
+  it('refuses a service token on a @RequireRecentAuth route with PERMISSION_DENIED, not a step-up', async () => {
+    // A service has no login to redo: answering "authenticate again" would send it in circles.
+    const service = await issuer.serviceToken('orders', 'users', '');
+    expect(await call(StrictController, 'looser', service)).toBe(7);
+  });
+
   it.each([
     [StackedRules, 'strictBelow'],
     [StackedRules, 'strictAbove'],
