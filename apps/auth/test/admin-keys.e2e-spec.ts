@@ -301,6 +301,8 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
     ['a lifetime longer than an access token may have', { exp: 'day' }, 400],
     // Exchanging a delegated token again would drop its actor from the chain.
     ['an act claim (already delegated)', { act: { sub: 'users' } }, 400],
+    // Only a token addressed to the exchanging client (orders) may be exchanged by it.
+    ['an audience without the exchanging client', { aud: ['auth', 'users'] }, 400],
   ])(
     "decides a subject token auth's key signed with %s as the resource servers' verifier does",
     async (_case, overrides: Record<string, unknown>, status) => {
