@@ -1,8 +1,8 @@
 import {
   baseConfigSchema,
-  DEVELOPMENT_AUTH_ISSUER,
   loadConfig,
   refineProduction,
+  withDevelopmentAuthIssuer,
 } from '@app/platform';
 import { z } from 'zod';
 
@@ -143,10 +143,7 @@ export const authConfigSchema = baseConfigSchema
       });
     }
   })
-  .transform((config) => ({
-    ...config,
-    AUTH_ISSUER: config.AUTH_ISSUER ?? DEVELOPMENT_AUTH_ISSUER,
-  }));
+  .transform(withDevelopmentAuthIssuer);
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 

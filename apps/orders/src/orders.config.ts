@@ -1,8 +1,8 @@
 import {
   baseConfigSchema,
-  DEVELOPMENT_AUTH_ISSUER,
   loadConfig,
   refineProduction,
+  withDevelopmentAuthIssuer,
 } from '@app/platform';
 import { z } from 'zod';
 
@@ -43,10 +43,7 @@ export const ordersConfigSchema = baseConfigSchema
       });
     }
   })
-  .transform((config) => ({
-    ...config,
-    AUTH_ISSUER: config.AUTH_ISSUER ?? DEVELOPMENT_AUTH_ISSUER,
-  }));
+  .transform(withDevelopmentAuthIssuer);
 
 export type OrdersConfig = z.infer<typeof ordersConfigSchema>;
 

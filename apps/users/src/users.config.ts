@@ -1,8 +1,8 @@
 import {
   baseConfigSchema,
-  DEVELOPMENT_AUTH_ISSUER,
   loadConfig,
   refineProduction,
+  withDevelopmentAuthIssuer,
 } from '@app/platform';
 import { z } from 'zod';
 
@@ -21,10 +21,7 @@ export const usersConfigSchema = baseConfigSchema
   .superRefine((config, ctx) =>
     refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 43 } }, ['AUTH_ISSUER']),
   )
-  .transform((config) => ({
-    ...config,
-    AUTH_ISSUER: config.AUTH_ISSUER ?? DEVELOPMENT_AUTH_ISSUER,
-  }));
+  .transform(withDevelopmentAuthIssuer);
 
 export type UsersConfig = z.infer<typeof usersConfigSchema>;
 

@@ -2,9 +2,9 @@ export { createServiceApp, listenServiceApp, runService } from './bootstrap/serv
 export type { ServiceAppOptions } from './bootstrap/service-app';
 export {
   baseConfigSchema,
-  DEVELOPMENT_AUTH_ISSUER,
   ENV,
   refineProduction,
+  withDevelopmentAuthIssuer,
 } from './config/base-config.schema';
 export type { BaseConfig } from './config/base-config.schema';
 export { ConfigError, loadConfig } from './config/load-config';

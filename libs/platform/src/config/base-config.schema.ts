@@ -125,6 +125,16 @@ export type BaseConfig = z.infer<typeof baseConfigSchema>;
 export const DEVELOPMENT_AUTH_ISSUER = 'http://localhost:3001';
 
 /**
+ * A service's config with AUTH_ISSUER filled in: as configured, else (outside production, where
+ * `refineProduction(..., ['AUTH_ISSUER'])` requires it) DEVELOPMENT_AUTH_ISSUER. For `.transform`.
+ */
+export function withDevelopmentAuthIssuer<T extends { AUTH_ISSUER?: string }>(
+  config: T,
+): T & { AUTH_ISSUER: string } {
+  return { ...config, AUTH_ISSUER: config.AUTH_ISSUER ?? DEVELOPMENT_AUTH_ISSUER };
+}
+
+/**
  * Refinement shared by every service: in production, every secret (the service's own,
  * METRICS_TOKEN and the NATS password, which every service has) must be set and strong, each
  * of `required` must be set, the service must log in to NATS as its own user (the broker's
