@@ -1,0 +1,60 @@
+// The configuration rules users and orders share as resource servers of auth, run against each
+// service's own loader (apps/users/src/users.config.spec.ts, apps/orders/src/orders.config.spec.ts).
+import { randomBytes } from 'node:crypto';
+
+type Load = (env: Record<string, string | undefined>) => {
+  AUTH_ISSUER: string;
+  CLIENT_SECRET?: string;
+  NATS_CA_FILE?: string;
+};
+
+/**
+ * `serviceName` is also the service's NATS user; `extraProduction` what else the service
+ * requires in production.
+ */
+export function resourceServerConfigCases(
+  serviceName: string,
+  load: Load,
+  extraProduction: Record<string, string> = {},
+): void {
+  const base = { DATABASE_URL: 'postgres://u:p@h/db', NATS_URL: 'nats://h:4222' };
+  const production = {
+    ...base,
+    NODE_ENV: 'production',
+    CLIENT_SECRET: randomBytes(32).toString('base64url'),
+    METRICS_TOKEN: randomBytes(32).toString('hex'),
+    NATS_USER: serviceName,
+    NATS_PASSWORD: randomBytes(32).toString('hex'),
+    AUTH_ISSUER: 'https://auth.example.com',
+    ...extraProduction,
+  };
+
+  it('accepts a complete production config', () => {
+    expect(load(production).AUTH_ISSUER).toBe('https://auth.example.com');
+  });
+
+  it('refuses production without AUTH_ISSUER, whose JWKS it trusts; defaults it elsewhere', () => {
+    expect(() => load({ ...production, AUTH_ISSUER: undefined })).toThrow(
+      /AUTH_ISSUER: is required in production/,
+    );
+    expect(load(base).AUTH_ISSUER).toBe('http://localhost:3001');
+  });
+
+  it('refuses production without its own NATS login', () => {
+    expect(() => load({ ...production, NATS_USER: undefined })).toThrow(/NATS_USER/);
+    expect(() => load({ ...production, NATS_PASSWORD: undefined })).toThrow(/NATS_PASSWORD/);
+  });
+
+  it('refuses a CLIENT_SECRET shorter than the 43 characters auth requires of the same secret', () => {
+    expect(() => load({ ...production, CLIENT_SECRET: 'a'.repeat(42) })).toThrow(/CLIENT_SECRET/);
+    expect(load({ ...production, CLIENT_SECRET: 'a'.repeat(43) }).CLIENT_SECRET).toHaveLength(43);
+  });
+
+  it('takes NATS_CA_FILE with a tls:// NATS_URL only', () => {
+    const tls = { ...production, NATS_URL: 'tls://nats:4222', NATS_CA_FILE: '/etc/nats/ca.pem' };
+    expect(load(tls).NATS_CA_FILE).toBe('/etc/nats/ca.pem');
+    expect(() => load({ ...tls, NATS_URL: 'nats://nats:4222' })).toThrow(
+      /NATS_CA_FILE: is for a tls:\/\/ NATS_URL only/,
+    );
+  });
+}
