@@ -1,22 +1,9 @@
 import type { Principal } from '@app/security';
 import type { FastifyReply } from 'fastify';
+import { userPrincipal } from '../../../../test/support/principals';
 import type { CreateOrderDto } from './dto/create-order.dto';
 import { OrdersHttpController } from './orders.http.controller';
 import type { OrdersService } from './orders.service';
-
-const customer = {
-  id: 'user-1',
-  roles: ['customer'],
-  region: 'eu',
-  sessionId: 'sid-1',
-  authTime: 0,
-  amr: ['pwd'],
-  clientId: 'web',
-  scopes: [],
-  tokenId: 'jti-1',
-  expiresAt: 0,
-  issuedAt: 0,
-} as const;
 
 it("places orders with the customer's own token only, whatever the policy allows", async () => {
   const orders = {
@@ -25,12 +12,16 @@ it("places orders with the customer's own token only, whatever the policy allows
   const controller = new OrdersHttpController(orders as unknown as OrdersService);
   const reply = { status: jest.fn(), header: jest.fn() } as unknown as FastifyReply;
   const input = { items: [{ sku: 'sku-1', quantity: 1 }] } as unknown as CreateOrderDto;
-  const delegated: Principal = { ...customer, kind: 'delegated', actor: { clientId: 'users' } };
+  const delegated: Principal = {
+    ...userPrincipal(),
+    kind: 'delegated',
+    actor: { clientId: 'users' },
+  };
   await expect(controller.place(input, undefined, delegated, reply)).rejects.toMatchObject({
     status: 403,
   });
   expect(orders.place).not.toHaveBeenCalled();
   // The control: the customer's own login token.
-  await controller.place(input, undefined, { ...customer, kind: 'user' }, reply);
+  await controller.place(input, undefined, userPrincipal(), reply);
   expect(orders.place).toHaveBeenCalledTimes(1);
 });

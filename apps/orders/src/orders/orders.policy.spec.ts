@@ -1,33 +1,11 @@
 import { buildAbility, type Principal, type UserLikePrincipal } from '@app/security';
+import { servicePrincipal, userPrincipal } from '../../../../test/support/principals';
 import { OrdersPolicy } from './orders.policy';
 import { asOrderSubject } from './orders.service';
 
-const user = (
-  id: string,
-  roles: ('customer' | 'support' | 'admin')[],
-  region = 'eu',
-): Principal => ({
-  kind: 'user',
-  id,
-  roles,
-  region,
-  sessionId: undefined,
-  authTime: undefined,
-  amr: [],
-  clientId: 'web',
-  scopes: ['orders:read', 'orders:write'],
-  tokenId: 'j',
-  expiresAt: 0,
-  issuedAt: 0,
-});
-const service = (scopes: string[]): Principal => ({
-  kind: 'service',
-  clientId: 'users',
-  scopes,
-  tokenId: 'j',
-  expiresAt: 0,
-  issuedAt: 0,
-});
+const user = (id: string, roles: ('customer' | 'support' | 'admin')[], region = 'eu') =>
+  userPrincipal({ id, roles, region, scopes: ['orders:read', 'orders:write'] });
+const service = (scopes: string[]) => servicePrincipal('users', scopes);
 const order = (userId: string | null, region: string, status: string) =>
   asOrderSubject({ userId, region, status });
 const can = (principal: Principal, action: string, subject: object | string) =>

@@ -1,4 +1,5 @@
-import { buildAbility, SecurityError, type Principal } from '@app/security';
+import { buildAbility, SecurityError } from '@app/security';
+import { userPrincipal } from '../../../../test/support/principals';
 import type { OrdersGrpcClient } from '../orders-client/orders.grpc.client';
 import type { UpdateProfileDto } from './dto/update-profile.dto';
 import type { UserProfile } from './user-profile.entity';
@@ -6,20 +7,7 @@ import { UsersHttpController } from './users.http.controller';
 import { UsersPolicy } from './users.policy';
 import type { UsersService } from './users.service';
 
-const me: Principal = {
-  kind: 'user',
-  id: 'user-1',
-  roles: ['customer'],
-  region: 'eu',
-  sessionId: 'sid-1',
-  authTime: 0,
-  amr: ['pwd'],
-  clientId: 'web',
-  scopes: ['users:write'],
-  tokenId: 'jti-1',
-  expiresAt: 0,
-  issuedAt: 0,
-};
+const me = userPrincipal({ scopes: ['users:write'] });
 const stored = {
   id: 'user-1',
   email: 'me@example.test',

@@ -1,21 +1,10 @@
-import { buildAbility, type Principal } from '@app/security';
+import { buildAbility } from '@app/security';
 import { subject } from '@casl/ability';
+import { userPrincipal } from '../../../../test/support/principals';
 import { UsersPolicy } from './users.policy';
 
-const support = (region: string | undefined): Principal => ({
-  kind: 'user',
-  id: 'support-1',
-  roles: ['support'],
-  region,
-  sessionId: 'sid-1',
-  authTime: 0,
-  amr: ['pwd'],
-  clientId: 'web',
-  scopes: [],
-  tokenId: 'jti-1',
-  expiresAt: 0,
-  issuedAt: 0,
-});
+const support = (region: string | undefined) =>
+  userPrincipal({ id: 'support-1', roles: ['support'], region });
 const profile = (region: string | null | undefined) =>
   subject('User', { id: 'someone-else', email: 'x@example.test', region });
 

@@ -9,10 +9,10 @@ import {
   PrimaryColumn,
 } from 'typeorm';
 import { randomUUID } from 'node:crypto';
+import { servicePrincipal, userPrincipal } from '../../../../test/support/principals';
 import { createTestDatabase } from '../../../../test/support/test-infra';
 import { accessibleBy } from './accessible-by';
 import { buildAbility, definePolicy, type AppAbility } from './policy';
-import type { Principal } from '../token/principal';
 
 @Entity({ name: 'accounts' })
 class Account {
@@ -80,24 +80,8 @@ const DocsPolicy = definePolicy({
   },
 });
 
-const user = (
-  id: string,
-  roles: ('customer' | 'support' | 'admin')[],
-  region = 'eu',
-): Principal => ({
-  kind: 'user',
-  id,
-  roles,
-  region,
-  sessionId: undefined,
-  authTime: undefined,
-  amr: [],
-  clientId: 'web',
-  scopes: [],
-  tokenId: 'j',
-  expiresAt: 0,
-  issuedAt: 0,
-});
+const user = (id: string, roles: ('customer' | 'support' | 'admin')[], region = 'eu') =>
+  userPrincipal({ id, roles, region });
 
 let database: { url: string; drop(): Promise<void> };
 let dataSource: DataSource;
@@ -330,15 +314,7 @@ describe('accessibleBy (CASL conditions as SQL on PostgreSQL)', () => {
   });
 
   it('selects nothing for a caller with no rule', async () => {
-    const service: Principal = {
-      kind: 'service',
-      clientId: 'x',
-      scopes: [],
-      tokenId: 'j',
-      expiresAt: 0,
-      issuedAt: 0,
-    };
-    expect(await sqlIds(buildAbility([DocsPolicy], service))).toEqual([]);
+    expect(await sqlIds(buildAbility([DocsPolicy], servicePrincipal('x')))).toEqual([]);
   });
 
   it('selects everything for an unconditional rule', async () => {
