@@ -1,14 +1,10 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { startNatsServer } from '../../../../scripts/lib/infra';
-import { createTestDatabase } from '../../../../test/support/test-infra';
+import { createProbeServiceApp } from '../../../../test/support/probe-service';
+import { createTestDatabase, startTestNats } from '../../../../test/support/test-infra';
 import { baseConfigSchema } from '../config/base-config.schema';
-import { DatabaseModule } from '../database/database.module';
-import { MessagingModule } from '../messaging/messaging.module';
 import { loadConfig } from '../config/load-config';
 import { Public } from '../http/public.decorator';
-import { PlatformModule } from '../platform.module';
-import { createServiceApp } from './service-app';
 
 @Controller()
 class ProbeController {
@@ -19,39 +15,15 @@ class ProbeController {
   }
 }
 
-// What createServiceApp expects of a service: its database and NATS modules.
 let database: { url: string; drop(): Promise<void> };
 let nats: { url: string; stop(): Promise<void> };
 beforeAll(async () => {
-  [database, nats] = await Promise.all([createTestDatabase('cors'), startNatsServer()]);
+  [database, nats] = await Promise.all([createTestDatabase('cors'), startTestNats()]);
 }, 30_000);
 afterAll(async () => {
   await nats?.stop();
   await database?.drop();
 });
-
-function probeModule() {
-  @Module({
-    imports: [
-      PlatformModule.forRoot({ serviceName: 'probe', logLevel: 'silent' }),
-      DatabaseModule.forRoot({
-        url: database.url,
-        entities: [],
-        migrations: [],
-        applicationName: 'probe',
-      }),
-      MessagingModule.forRoot({
-        serviceName: 'probe',
-        url: nats.url,
-        ownStreams: [],
-        consumers: [],
-      }),
-    ],
-    controllers: [ProbeController],
-  })
-  class ProbeModule {}
-  return ProbeModule;
-}
 
 const ALLOWED = 'https://app.example.com';
 
@@ -64,13 +36,7 @@ async function appWith(corsOrigins: string): Promise<NestFastifyApplication> {
     NATS_URL: nats.url,
     CORS_ORIGINS: corsOrigins,
   });
-  const app = await createServiceApp({
-    serviceName: 'probe',
-    module: probeModule(),
-    config,
-    openApi: { title: 'probe', description: 'probe' },
-    quiet: true,
-  });
+  const app = await createProbeServiceApp(config, [ProbeController]);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

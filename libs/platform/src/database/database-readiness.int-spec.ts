@@ -1,18 +1,14 @@
 // SPEC §2 and the users/orders issue: PostgreSQL going away makes /health/ready answer 503, and the
 // service recovers by itself when it returns (no restart). Uses its own PostgreSQL to stop it.
-import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnEmbeddedPostgres } from '../../../../scripts/lib/infra';
+import { createProbeServiceApp } from '../../../../test/support/probe-service';
 import { startTestNats } from '../../../../test/support/test-infra';
-import { createServiceApp } from '../bootstrap/service-app';
 import { baseConfigSchema } from '../config/base-config.schema';
 import { loadConfig } from '../config/load-config';
-import { MessagingModule } from '../messaging/messaging.module';
-import { PlatformModule } from '../platform.module';
-import { DatabaseModule } from './database.module';
 import { eventually } from '../../../../test/support/eventually';
 
 describe('readiness follows the database', () => {
@@ -40,32 +36,7 @@ describe('readiness follows the database', () => {
       NATS_URL: nats.url,
     });
 
-    @Module({
-      imports: [
-        PlatformModule.forRoot({ serviceName: 'probe', logLevel: 'silent' }),
-        DatabaseModule.forRoot({
-          url: postgres.url,
-          entities: [],
-          migrations: [],
-          applicationName: 'probe',
-        }),
-        MessagingModule.forRoot({
-          serviceName: 'probe',
-          url: nats.url,
-          ownStreams: [],
-          consumers: [],
-        }),
-      ],
-    })
-    class ProbeModule {}
-
-    app = await createServiceApp({
-      serviceName: 'probe',
-      module: ProbeModule,
-      config,
-      openApi: { title: 'probe', description: 'probe' },
-      quiet: true,
-    });
+    app = await createProbeServiceApp(config);
     await app.listen({ port: config.PORT, host: '127.0.0.1' });
     readyUrl = `http://127.0.0.1:${config.PORT}/health/ready`;
   }, 60_000);

@@ -1,0 +1,44 @@
+// A service with nothing of its own, built by createServiceApp as users and orders are: for
+// tests of what the service pipeline itself does (health, CORS, ...).
+import {
+  createServiceApp,
+  DatabaseModule,
+  MessagingModule,
+  PlatformModule,
+  type BaseConfig,
+} from '@app/platform';
+import { Module, type Type } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+export function createProbeServiceApp(
+  config: BaseConfig,
+  controllers: Type<unknown>[] = [],
+): Promise<NestFastifyApplication> {
+  @Module({
+    imports: [
+      PlatformModule.forRoot({ serviceName: 'probe', logLevel: 'silent' }),
+      DatabaseModule.forRoot({
+        url: config.DATABASE_URL,
+        entities: [],
+        migrations: [],
+        applicationName: 'probe',
+      }),
+      MessagingModule.forRoot({
+        serviceName: 'probe',
+        url: config.NATS_URL,
+        ownStreams: [],
+        consumers: [],
+      }),
+    ],
+    controllers,
+  })
+  class ProbeModule {}
+
+  return createServiceApp({
+    serviceName: 'probe',
+    module: ProbeModule,
+    config,
+    openApi: { title: 'probe', description: 'probe' },
+    quiet: true,
+  });
+}
