@@ -25,6 +25,13 @@ beforeAll(async () => {
 });
 afterAll(async () => auth?.close());
 
+/** `token`'s claims with `changes` (and a new jti), signed with auth's current key. */
+function resigned(token: string, changes: Record<string, unknown>): Promise<string> {
+  const key = auth.app.get(SigningKeyStore).current();
+  const claims = { ...decodeJwt(token).payload, jti: randomUUID(), ...changes };
+  return signCompact(key.encodedHeader, key.alg, claims as never, key.privateKey);
+}
+
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 
@@ -36,19 +43,10 @@ describe('admin', () => {
   it("refuses an admin's rights carried by a delegated token (act) with 403", async () => {
     // What token exchange would issue if it ever let an admin's token through to aud auth: a
     // service acting for the admin must not administer auth.
-    const { payload } = decodeJwt(admin);
-    const key = auth.app.get(SigningKeyStore).current();
-    const sign = (claims: Record<string, unknown>) =>
-      signCompact(
-        key.encodedHeader,
-        key.alg,
-        { ...payload, jti: randomUUID(), ...claims } as never,
-        key.privateKey,
-      );
     const listClients = async (token: string) =>
       (await fetch(`${auth.url}/admin/clients`, { headers: bearer(token) })).status;
-    expect(await listClients(await sign({}))).toBe(200); // the control: the admin's own claims
-    expect(await listClients(await sign({ act: { sub: 'orders' } }))).toBe(403);
+    expect(await listClients(await resigned(admin, {}))).toBe(200); // the control: the admin's own claims
+    expect(await listClients(await resigned(admin, { act: { sub: 'orders' } }))).toBe(403);
   });
 
   it('refuses a non-admin with 403', async () => {
@@ -308,14 +306,10 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
     async (_case, overrides: Record<string, unknown>, status) => {
       const user = await registerAndLogin(auth);
       const { payload } = decodeJwt(user.accessToken);
-      const claims = {
-        ...payload,
-        jti: randomUUID(),
+      const forged = await resigned(user.accessToken, {
         ...overrides,
         ...(overrides.exp === 'day' && { exp: Number(payload.iat) + 24 * 3600 }),
-      };
-      const key = auth.app.get(SigningKeyStore).current();
-      const forged = await signCompact(key.encodedHeader, key.alg, claims as never, key.privateKey);
+      });
       const response = await exchange(forged);
       expect(response.status).toBe(status);
       if (status === 400) expect((await response.json().then(asJson)).error).toBe('invalid_grant');
@@ -356,20 +350,12 @@ describe('token exchange (RFC 8693) and revocation (RFC 7009)', () => {
     const user = await registerAndLogin(auth);
     const { payload } = decodeJwt(user.accessToken);
     expect(String(payload.scope).split(' ')).toContain('users:read');
-    const key = auth.app.get(SigningKeyStore).current();
-    const withoutUsersRead = await signCompact(
-      key.encodedHeader,
-      key.alg,
-      {
-        ...payload,
-        jti: randomUUID(),
-        scope: String(payload.scope)
-          .split(' ')
-          .filter((scope) => scope !== 'users:read')
-          .join(' '),
-      } as never,
-      key.privateKey,
-    );
+    const withoutUsersRead = await resigned(user.accessToken, {
+      scope: String(payload.scope)
+        .split(' ')
+        .filter((scope) => scope !== 'users:read')
+        .join(' '),
+    });
     const response = await exchange(withoutUsersRead, { scope: 'users:read' });
     expect(response.status).toBe(400);
     expect((await response.json().then(asJson)).error).toBe('invalid_scope');
