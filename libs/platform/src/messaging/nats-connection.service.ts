@@ -11,13 +11,6 @@ import { ReadinessService } from '../health/readiness.service';
 import { MESSAGING_OPTIONS } from './messaging.constants';
 import type { MessagingOptions } from './messaging.options';
 
-/**
- * The service's one NATS connection. It connects in the background and reconnects forever,
- * so a service starts (and answers /health/ready with 503) while NATS is down, and recovers
- * by itself when NATS returns, also after the broker refused its credentials (a password
- * rotated on the broker before the service's secret). On shutdown the connection is drained
- * last, once the transports have stopped: in-flight messages get their ack, nothing new is taken.
- */
 /** First wait before connecting again after the broker refused the connection. */
 const NATS_RETRY_MS = 1000;
 
@@ -25,6 +18,13 @@ function requiresTls(url: string): boolean {
   return url.startsWith('tls://');
 }
 
+/**
+ * The service's one NATS connection. It connects in the background and reconnects forever,
+ * so a service starts (and answers /health/ready with 503) while NATS is down, and recovers
+ * by itself when NATS returns, also after the broker refused its credentials (a password
+ * rotated on the broker before the service's secret). On shutdown the connection is drained
+ * last, once the transports have stopped: in-flight messages get their ack, nothing new is taken.
+ */
 @Injectable()
 export class NatsConnectionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Nats');
