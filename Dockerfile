@@ -5,7 +5,9 @@
 # APP is auth, users or orders. The image holds all three builds (they share one
 # package-lock and libs/), but starts and health-checks only APP.
 
-ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+# Node 26 (LTS "Lithium", supported until 2029-04-30) on Debian 13: the version in
+# .node-version, which CI tests on. Node 20 reached its end of life on 2026-04-30.
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 ARG APP=auth
 
 # ---- build: full install, compile every app ----------------------------------------

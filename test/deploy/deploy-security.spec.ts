@@ -386,6 +386,9 @@ describe('Dockerfile', () => {
 
   it('pins its base image and starts each app with node directly', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:\d+\.\d+\.\d+-[\w-]+$/m);
+    // The release CI tests on (.ci/run installs .node-version), on Debian's current stable.
+    const nodeVersion = read('.node-version').trim();
+    expect(dockerfile).toContain(`\nARG NODE_IMAGE=node:${nodeVersion}-trixie-slim\n`);
     expect(dockerfile).not.toMatch(/:latest\b/);
     for (const app of SERVICES) expect(dockerfile).toContain(`CMD ["node", "dist/apps/${app}/src/main.js"]`);
   });
