@@ -323,6 +323,33 @@ describe('k8s overlay prod: datastores', () => {
     }
   });
 
+  it('calls gRPC with mutual TLS only, with the certificate of a Secret only that pod mounts', () => {
+    for (const app of ['users', 'orders']) {
+      const pod = appDeployment(objects, app).spec.template.spec;
+      const container = pod.containers.find((c: any) => c.name === app);
+      const env: Record<string, string> = {};
+      for (const source of container.envFrom ?? []) {
+        const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === source.configMapRef?.name);
+        Object.assign(env, map?.data ?? {});
+      }
+      for (const variable of container.env ?? []) if (variable.value !== undefined) env[variable.name] = variable.value;
+      expect({ app, plaintext: env.GRPC_PLAINTEXT }).toEqual({ app, plaintext: undefined });
+      expect(env).toMatchObject({
+        GRPC_TLS_CERT_FILE: '/etc/grpc-tls/tls.crt',
+        GRPC_TLS_KEY_FILE: '/etc/grpc-tls/tls.key',
+        GRPC_TLS_CA_FILE: '/etc/grpc-tls/ca.crt',
+      });
+      expect(container.volumeMounts).toContainEqual({ name: 'grpc-tls', mountPath: '/etc/grpc-tls', readOnly: true });
+      // The private key: readable by the service's group (fsGroup), by no one else.
+      expect(pod.volumes).toContainEqual({ name: 'grpc-tls', secret: expect.objectContaining({ secretName: `${app}-grpc-tls`, defaultMode: 0o440 }) });
+      expect(pod.securityContext.fsGroup).toBe(1000);
+      for (const init of pod.initContainers) expect(init.volumeMounts.map((m: any) => m.name)).not.toContain('grpc-tls');
+      // No "cleartext HTTP/2" hint on a TLS port (a mesh or gateway would speak h2c to it).
+      const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === app)!;
+      expect(service.spec.ports.find((p: any) => p.name === 'grpc')).not.toHaveProperty('appProtocol');
+    }
+  });
+
   it('verifies PostgreSQL against that CA in every example connection string', () => {
     for (const app of SERVICES) {
       expect(read(`k8s/overlays/prod/secrets/${app}.env.example`)).toMatch(

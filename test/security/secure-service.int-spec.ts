@@ -140,7 +140,12 @@ beforeAll(async () => {
       natsUrl: nats.url,
     }),
     config,
-    grpc: { packageName: 'users.v1', protoFile: 'users/v1/users.proto', port: grpcPort },
+    grpc: {
+      packageName: 'users.v1',
+      protoFile: 'users/v1/users.proto',
+      port: grpcPort,
+      tls: undefined,
+    },
     openApi: { title: 'inventory', description: 'test' },
     quiet: true,
   });

@@ -6,6 +6,8 @@ type Load = (env: Record<string, string | undefined>) => {
   AUTH_ISSUER: string;
   CLIENT_SECRET?: string;
   NATS_CA_FILE?: string;
+  GRPC_TLS_CA_FILE?: string;
+  GRPC_PLAINTEXT: boolean;
 };
 
 /**
@@ -26,7 +28,15 @@ export function resourceServerConfigCases(
     NATS_USER: serviceName,
     NATS_PASSWORD: randomBytes(32).toString('hex'),
     AUTH_ISSUER: 'https://auth.example.com',
+    GRPC_TLS_CERT_FILE: '/etc/grpc-tls/tls.crt',
+    GRPC_TLS_KEY_FILE: '/etc/grpc-tls/tls.key',
+    GRPC_TLS_CA_FILE: '/etc/grpc-tls/ca.crt',
     ...extraProduction,
+  };
+  const noGrpcTls = {
+    GRPC_TLS_CERT_FILE: undefined,
+    GRPC_TLS_KEY_FILE: undefined,
+    GRPC_TLS_CA_FILE: undefined,
   };
 
   it('accepts a complete production config', () => {
@@ -56,5 +66,26 @@ export function resourceServerConfigCases(
     expect(() => load({ ...tls, NATS_URL: 'nats://nats:4222' })).toThrow(
       /NATS_CA_FILE: is for a tls:\/\/ NATS_URL only/,
     );
+  });
+
+  it('refuses plaintext gRPC in production unless GRPC_PLAINTEXT says a mesh encrypts it', () => {
+    expect(() => load({ ...production, ...noGrpcTls })).toThrow(
+      /GRPC_TLS_CERT_FILE: is required in production/,
+    );
+    expect(load({ ...production, ...noGrpcTls, GRPC_PLAINTEXT: 'true' }).GRPC_PLAINTEXT).toBe(true);
+    expect(load({ ...base }).GRPC_TLS_CA_FILE).toBeUndefined();
+  });
+
+  it('takes the gRPC certificate, its key and the CA together, and not with GRPC_PLAINTEXT', () => {
+    expect(load(production).GRPC_TLS_CA_FILE).toBe('/etc/grpc-tls/ca.crt');
+    for (const name of Object.keys(noGrpcTls)) {
+      expect(() => load({ ...base, ...production, [name]: undefined })).toThrow(
+        new RegExp(`${name}: is required with`),
+      );
+    }
+    expect(() => load({ ...production, GRPC_PLAINTEXT: 'true' })).toThrow(
+      /GRPC_PLAINTEXT: true contradicts/,
+    );
+    expect(() => load({ ...production, GRPC_PLAINTEXT: 'yes' })).toThrow(/GRPC_PLAINTEXT/);
   });
 }

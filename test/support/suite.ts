@@ -1,5 +1,6 @@
 // Boots the whole suite in one process for cross-service e2e specs: real auth, users and orders
-// apps with their own databases (migrated), one private nats-server, free ports, real gRPC.
+// apps with their own databases (migrated), one private nats-server, free ports, real gRPC with
+// mutual TLS between users and orders (certificates of a throwaway CA), as in production.
 import { runMigrations } from '@app/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import { createUsersApp } from '../../apps/users/src/users.app';
 import { loadUsersConfig } from '../../apps/users/src/users.config';
 import { freePort } from '../../scripts/lib/infra';
 import { createTestDatabase, startTestNats } from './test-infra';
+import { createTestPki } from './test-pki';
 export { eventually } from './eventually';
 
 export interface RunningSuite {
@@ -56,6 +58,17 @@ export async function startSuite(): Promise<RunningSuite> {
     const [authPort, usersPort, usersGrpcPort, ordersPort, ordersGrpcPort] = await Promise.all(
       Array.from({ length: 5 }, () => freePort()),
     );
+    const pki = createTestPki('suite-grpc-tls');
+    cleanups.push(async () => pki.remove());
+    const ca = pki.ca('suite');
+    const grpcTls = (service: string) => {
+      const { certFile, keyFile } = ca.issue(service, 'DNS:localhost,IP:127.0.0.1');
+      return {
+        GRPC_TLS_CERT_FILE: certFile,
+        GRPC_TLS_KEY_FILE: keyFile,
+        GRPC_TLS_CA_FILE: ca.caFile,
+      };
+    };
     const metricsToken = randomBytes(32).toString('hex');
     const common = {
       NODE_ENV: 'test',
@@ -90,6 +103,7 @@ export async function startSuite(): Promise<RunningSuite> {
         AUTH_ISSUER: issuer,
         ORDERS_GRPC_URL: `127.0.0.1:${ordersGrpcPort}`,
         CLIENT_SECRET: usersSecret,
+        ...grpcTls('users'),
       }),
     );
     const orders = await createOrdersApp(
@@ -101,6 +115,7 @@ export async function startSuite(): Promise<RunningSuite> {
         AUTH_ISSUER: issuer,
         USERS_GRPC_URL: `127.0.0.1:${usersGrpcPort}`,
         CLIENT_SECRET: ordersSecret,
+        ...grpcTls('orders'),
       }),
     );
     for (const [app, port] of [

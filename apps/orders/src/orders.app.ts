@@ -1,4 +1,4 @@
-import { createServiceApp, type ServiceAppOptions } from '@app/platform';
+import { createServiceApp, loadGrpcTls, type ServiceAppOptions } from '@app/platform';
 import type { OrdersConfig } from './orders.config';
 import { OrdersModule } from './orders.module';
 
@@ -7,7 +7,12 @@ export function ordersAppOptions(config: OrdersConfig): ServiceAppOptions {
     serviceName: 'orders',
     module: OrdersModule.forRoot(config),
     config,
-    grpc: { packageName: 'orders.v1', protoFile: 'orders/v1/orders.proto', port: config.GRPC_PORT },
+    grpc: {
+      packageName: 'orders.v1',
+      protoFile: 'orders/v1/orders.proto',
+      port: config.GRPC_PORT,
+      tls: loadGrpcTls(config),
+    },
     openApi: {
       title: 'orders',
       description: 'Catalog and orders: REST for clients, gRPC for services.',

@@ -1,6 +1,8 @@
 import {
   baseConfigSchema,
+  grpcTlsConfigShape,
   loadConfig,
+  refineGrpcTls,
   refineProduction,
   withDevelopmentAuthIssuer,
 } from '@app/platform';
@@ -8,6 +10,7 @@ import { z } from 'zod';
 
 export const ordersConfigSchema = baseConfigSchema
   .safeExtend({
+    ...grpcTlsConfigShape,
     PORT: z.coerce.number().int().min(1).max(65535).default(3003),
     GRPC_PORT: z.coerce.number().int().min(1).max(65535).default(50053),
     /** Required in production; DEVELOPMENT_AUTH_ISSUER elsewhere. */
@@ -35,6 +38,7 @@ export const ordersConfigSchema = baseConfigSchema
   })
   .superRefine((config, ctx) => {
     refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 43 } }, ['AUTH_ISSUER']);
+    refineGrpcTls(config, ctx);
     if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',

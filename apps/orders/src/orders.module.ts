@@ -1,6 +1,7 @@
 import {
   DatabaseModule,
   grpcClientOptions,
+  loadGrpcTls,
   MessagingModule,
   PlatformModule,
   RateLimitModule,
@@ -68,9 +69,13 @@ export class OrdersModule {
             inject: [ServiceTokenClient],
             // Calls carry a client-credentials token for users (or an exchanged one set per call).
             useFactory: (tokens: ServiceTokenClient) =>
-              grpcClientOptions('users.v1', 'users/v1/users.proto', config.USERS_GRPC_URL, [
-                serviceTokenInterceptor(tokens, 'users', 'users:read'),
-              ]),
+              grpcClientOptions(
+                'users.v1',
+                'users/v1/users.proto',
+                config.USERS_GRPC_URL,
+                [serviceTokenInterceptor(tokens, 'users', 'users:read')],
+                loadGrpcTls(config),
+              ),
           },
         ]),
       ],

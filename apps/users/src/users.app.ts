@@ -1,4 +1,4 @@
-import { createServiceApp, type ServiceAppOptions } from '@app/platform';
+import { createServiceApp, loadGrpcTls, type ServiceAppOptions } from '@app/platform';
 import type { UsersConfig } from './users.config';
 import { UsersModule } from './users.module';
 
@@ -7,7 +7,12 @@ export function usersAppOptions(config: UsersConfig): ServiceAppOptions {
     serviceName: 'users',
     module: UsersModule.forRoot(config),
     config,
-    grpc: { packageName: 'users.v1', protoFile: 'users/v1/users.proto', port: config.GRPC_PORT },
+    grpc: {
+      packageName: 'users.v1',
+      protoFile: 'users/v1/users.proto',
+      port: config.GRPC_PORT,
+      tls: loadGrpcTls(config),
+    },
     openApi: { title: 'users', description: 'Profiles: REST for clients, gRPC for services.' },
   };
 }

@@ -1,6 +1,8 @@
 import {
   baseConfigSchema,
+  grpcTlsConfigShape,
   loadConfig,
+  refineGrpcTls,
   refineProduction,
   withDevelopmentAuthIssuer,
 } from '@app/platform';
@@ -8,6 +10,7 @@ import { z } from 'zod';
 
 export const usersConfigSchema = baseConfigSchema
   .safeExtend({
+    ...grpcTlsConfigShape,
     PORT: z.coerce.number().int().min(1).max(65535).default(3002),
     GRPC_PORT: z.coerce.number().int().min(1).max(65535).default(50052),
     /** Required in production; DEVELOPMENT_AUTH_ISSUER elsewhere. */
@@ -18,9 +21,10 @@ export const usersConfigSchema = baseConfigSchema
     CLIENT_ID: z.string().default('users'),
     CLIENT_SECRET: z.string().optional(),
   })
-  .superRefine((config, ctx) =>
-    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 43 } }, ['AUTH_ISSUER']),
-  )
+  .superRefine((config, ctx) => {
+    refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 43 } }, ['AUTH_ISSUER']);
+    refineGrpcTls(config, ctx);
+  })
   .transform(withDevelopmentAuthIssuer);
 
 export type UsersConfig = z.infer<typeof usersConfigSchema>;

@@ -1,4 +1,10 @@
-import { DatabaseModule, grpcClientOptions, MessagingModule, PlatformModule } from '@app/platform';
+import {
+  DatabaseModule,
+  grpcClientOptions,
+  loadGrpcTls,
+  MessagingModule,
+  PlatformModule,
+} from '@app/platform';
 import { SecurityModule, ServiceTokenClient, serviceTokenInterceptor } from '@app/security';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClientsModule } from '@nestjs/microservices';
@@ -53,9 +59,13 @@ export class UsersModule {
             inject: [ServiceTokenClient],
             // SPEC §5: CountOpenOrders with a client-credentials token, scope orders:read.
             useFactory: (tokens: ServiceTokenClient) =>
-              grpcClientOptions('orders.v1', 'orders/v1/orders.proto', config.ORDERS_GRPC_URL, [
-                serviceTokenInterceptor(tokens, 'orders', 'orders:read'),
-              ]),
+              grpcClientOptions(
+                'orders.v1',
+                'orders/v1/orders.proto',
+                config.ORDERS_GRPC_URL,
+                [serviceTokenInterceptor(tokens, 'orders', 'orders:read')],
+                loadGrpcTls(config),
+              ),
           },
         ]),
       ],

@@ -36,6 +36,14 @@ export { ApiError } from './errors/api-error';
 export { normalizeError } from './errors/error-body';
 export { codeForStatus, GRPC_STATUS, grpcStatusForHttpStatus } from './errors/error-codes';
 export { GRPC_MAX_MESSAGE_BYTES, grpcClientOptions, grpcServerOptions } from './grpc/grpc-options';
+export {
+  GRPC_TLS_ENV,
+  grpcTlsConfigShape,
+  loadGrpcTls,
+  refineGrpcTls,
+  type GrpcTls,
+  type GrpcTlsConfig,
+} from './grpc/grpc-tls';
 export { protoDir, protoFile } from './grpc/proto-path';
 export { requestIdClientInterceptor } from './grpc/request-id.client-interceptor';
 export { ReadinessService } from './health/readiness.service';

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BaseConfig } from '../config/base-config.schema';
 import { REQUEST_ID_HEADER, runWithRequestContext } from '../context/request-context';
 import { grpcServerOptions } from '../grpc/grpc-options';
+import type { GrpcTls } from '../grpc/grpc-tls';
 import { ReadinessService } from '../health/readiness.service';
 import { securityHeaders } from '../http/security-headers';
 import { requestIdFor } from '../logging/logging.options';
@@ -29,8 +30,11 @@ export interface ServiceAppOptions {
   serviceName: string;
   module: Type<unknown> | DynamicModule;
   config: BaseConfig;
-  /** gRPC server of this service, e.g. `{ packageName: 'users.v1', protoFile: 'users/v1/users.proto', port: 50052 }`. */
-  grpc?: { packageName: string; protoFile: string; port: number };
+  /**
+   * gRPC server of this service, e.g. `{ packageName: 'users.v1', protoFile: 'users/v1/users.proto',
+   * port: 50052, tls: loadGrpcTls(config) }`; mutual TLS with `tls`, plaintext without.
+   */
+  grpc?: { packageName: string; protoFile: string; port: number; tls: GrpcTls | undefined };
   openApi: {
     title: string;
     description: string;
@@ -157,6 +161,7 @@ export async function createServiceApp(
         options.grpc.packageName,
         options.grpc.protoFile,
         `${config.HOST}:${options.grpc.port}`,
+        options.grpc.tls,
       ),
       { inheritAppConfig: true },
     );

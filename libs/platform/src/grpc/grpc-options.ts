@@ -1,5 +1,6 @@
 import type { Interceptor } from '@grpc/grpc-js';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import { grpcChannelCredentials, grpcServerCredentials, type GrpcTls } from './grpc-tls';
 import { protoDir, protoFile } from './proto-path';
 import { requestIdClientInterceptor } from './request-id.client-interceptor';
 import { requestContextServerInterceptor } from './request-context.server-interceptor';
@@ -16,14 +17,21 @@ const LOADER = { keepCase: false, longs: String, enums: String, defaults: true, 
 export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
- * Options for a gRPC server serving `packageName` from `proto/<file>` on `url` (host:port).
+ * Options for a gRPC server serving `packageName` from `proto/<file>` on `url` (host:port),
+ * with mutual TLS when `tls` is given (`loadGrpcTls(config)`), else in plaintext.
  * Every call runs in the request context of its `x-request-id` (Nest merges `channelOptions`
  * into grpc-js's server options).
  */
-export function grpcServerOptions(packageName: string, file: string, url: string): GrpcOptions {
+export function grpcServerOptions(
+  packageName: string,
+  file: string,
+  url: string,
+  tls?: GrpcTls,
+): GrpcOptions {
   return {
     transport: Transport.GRPC,
     options: {
+      credentials: grpcServerCredentials(tls),
       package: packageName,
       protoPath: protoFile(file),
       url,
@@ -36,18 +44,22 @@ export function grpcServerOptions(packageName: string, file: string, url: string
 }
 
 /**
- * Options for a gRPC client. Interceptors must sit under `channelOptions.interceptors`, the only
- * place Nest hands them to grpc-js; the request-id interceptor always comes first.
+ * Options for a gRPC client, with mutual TLS when `tls` is given (the server's certificate must
+ * come from its CA and name the host of `url`). Interceptors must sit under
+ * `channelOptions.interceptors`, the only place Nest hands them to grpc-js; the request-id
+ * interceptor always comes first.
  */
 export function grpcClientOptions(
   packageName: string,
   file: string,
   url: string,
   interceptors: Interceptor[] = [],
+  tls?: GrpcTls,
 ): GrpcOptions {
   return {
     transport: Transport.GRPC,
     options: {
+      credentials: grpcChannelCredentials(tls),
       package: packageName,
       protoPath: protoFile(file),
       url,

@@ -1,13 +1,13 @@
 // A tls:// NATS_URL against real nats-servers: TLS with the configured CA, and never a silent
 // downgrade to plaintext (nats.js ignores the url's scheme unless told to require TLS).
 import { Logger } from '@nestjs/common';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startNatsServer } from '../../../../scripts/lib/infra';
 import { eventually } from '../../../../test/support/eventually';
+import { createTestPki, type IssuedCertificate } from '../../../../test/support/test-pki';
 import { baseConfigSchema } from '../config/base-config.schema';
 import { loadConfig } from '../config/load-config';
 import { ReadinessService } from '../health/readiness.service';
@@ -16,42 +16,21 @@ import { NatsConnectionService } from './nats-connection.service';
 const USER = 'orders';
 const PASSWORD = 'tls-spec-password-that-must-never-travel-in-clear';
 
-/** A throwaway CA and a certificate it signed for localhost / 127.0.0.1. */
-function makeCertificates(dir: string): { caFile: string; certFile: string; keyFile: string } {
-  const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    ...['req', '-x509', ...ecKey, '-keyout', file('ca.key'), '-out', file('ca.pem')],
-    ...['-days', '1', '-subj', '/CN=nats-tls-spec CA'],
-    ...['-addext', 'basicConstraints=critical,CA:TRUE'],
-    ...['-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
-  );
-  openssl(
-    ...['req', '-new', ...ecKey, '-keyout', file('server.key'), '-out', file('server.csr')],
-    ...['-subj', '/CN=localhost'],
-  );
-  writeFileSync(
-    file('server.ext'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-  );
-  openssl(
-    ...['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem')],
-    ...['-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1'],
-    ...['-extfile', file('server.ext'), '-out', file('server.pem')],
-  );
-  return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
-}
-
 describe('a tls:// NATS_URL', () => {
   let dir: string;
-  let certs: ReturnType<typeof makeCertificates>;
+  let pki: ReturnType<typeof createTestPki>;
+  let certs: IssuedCertificate & { caFile: string };
   const cleanups: (() => Promise<unknown>)[] = [];
 
   beforeAll(() => {
     Logger.overrideLogger(false);
     dir = mkdtempSync(join(tmpdir(), 'nats-tls-'));
-    certs = makeCertificates(dir);
+    pki = createTestPki('nats-tls-pki');
+    const ca = pki.ca('nats-tls-spec');
+    certs = {
+      caFile: ca.caFile,
+      ...ca.issue('localhost', 'DNS:localhost,IP:127.0.0.1', 'serverAuth'),
+    };
   });
 
   afterEach(async () => {
@@ -61,6 +40,7 @@ describe('a tls:// NATS_URL', () => {
   afterAll(() => {
     Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
     rmSync(dir, { recursive: true, force: true });
+    pki.remove();
   });
 
   async function broker(tls: boolean) {

@@ -1,0 +1,121 @@
+import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The gRPC transport security of a service that serves and calls gRPC (users, orders): mutual
+ * TLS with one certificate per service, which it presents as a server and as a client, and the
+ * CA that signs every service's certificate. A service accepts only callers with a certificate
+ * of that CA, and calls only servers whose certificate names the host it dials. The bearer
+ * token still decides what a caller may do; TLS keeps it (a user's delegated token, a service's
+ * token) from being read or replayed off the network.
+ */
+export const GRPC_TLS_ENV = {
+  CERT_FILE: 'GRPC_TLS_CERT_FILE',
+  KEY_FILE: 'GRPC_TLS_KEY_FILE',
+  CA_FILE: 'GRPC_TLS_CA_FILE',
+  PLAINTEXT: 'GRPC_PLAINTEXT',
+} as const;
+
+/** The variables, for a service's config schema: `baseConfigSchema.safeExtend({ ...grpcTlsConfigShape, ... })`. */
+export const grpcTlsConfigShape = {
+  /** PEM certificate (chain) of this service, for its gRPC server and as its client certificate. */
+  GRPC_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key of that certificate. */
+  GRPC_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** PEM CA bundle that signs the certificates of the services it serves and calls. */
+  GRPC_TLS_CA_FILE: z.string().min(1).optional(),
+  /**
+   * `true`: gRPC without TLS in production, where a service mesh already encrypts and
+   * authenticates the traffic between pods. Outside production plaintext needs no flag.
+   */
+  GRPC_PLAINTEXT: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
+};
+
+export interface GrpcTlsConfig {
+  NODE_ENV: string;
+  GRPC_TLS_CERT_FILE?: string;
+  GRPC_TLS_KEY_FILE?: string;
+  GRPC_TLS_CA_FILE?: string;
+  GRPC_PLAINTEXT: boolean;
+}
+
+const FILES = [GRPC_TLS_ENV.CERT_FILE, GRPC_TLS_ENV.KEY_FILE, GRPC_TLS_ENV.CA_FILE] as const;
+
+/**
+ * For a service's `superRefine`: the three files come together (mutual TLS needs all three),
+ * never with GRPC_PLAINTEXT, and production refuses plaintext gRPC unless GRPC_PLAINTEXT says
+ * a mesh protects it.
+ */
+export function refineGrpcTls(config: GrpcTlsConfig, ctx: z.RefinementCtx): void {
+  const given = FILES.filter((name) => config[name] !== undefined);
+  if (given.length > 0 && given.length < FILES.length) {
+    for (const name of FILES.filter((file) => !given.includes(file))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `is required with ${given.join(', ')}: mutual TLS needs the certificate, its key and the CA`,
+      });
+    }
+  }
+  if (given.length > 0 && config.GRPC_PLAINTEXT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [GRPC_TLS_ENV.PLAINTEXT],
+      message: `true contradicts ${given.join(', ')}`,
+    });
+  }
+  if (config.NODE_ENV === 'production' && given.length === 0 && !config.GRPC_PLAINTEXT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [GRPC_TLS_ENV.CERT_FILE],
+      message:
+        'is required in production, with GRPC_TLS_KEY_FILE and GRPC_TLS_CA_FILE: bearer tokens ' +
+        'must not cross the network in clear (GRPC_PLAINTEXT=true only behind a mesh that encrypts pod traffic)',
+    });
+  }
+}
+
+/** The PEM contents of a service's gRPC certificate, its key and its peers' CA. */
+export interface GrpcTls {
+  readonly certificate: Buffer;
+  readonly privateKey: Buffer;
+  readonly ca: Buffer;
+}
+
+/** Reads the configured files (at start: a missing or unreadable one stops the service); undefined for plaintext. */
+export function loadGrpcTls(config: GrpcTlsConfig): GrpcTls | undefined {
+  const { GRPC_TLS_CERT_FILE: cert, GRPC_TLS_KEY_FILE: key, GRPC_TLS_CA_FILE: ca } = config;
+  if (cert === undefined || key === undefined || ca === undefined) return undefined;
+  const read = (name: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
+    }
+  };
+  return {
+    certificate: read(GRPC_TLS_ENV.CERT_FILE, cert),
+    privateKey: read(GRPC_TLS_ENV.KEY_FILE, key),
+    ca: read(GRPC_TLS_ENV.CA_FILE, ca),
+  };
+}
+
+/** Server side: presents the certificate and requires a client certificate signed by the CA. */
+export function grpcServerCredentials(tls: GrpcTls | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(
+    tls.ca,
+    [{ cert_chain: tls.certificate, private_key: tls.privateKey }],
+    true,
+  );
+}
+
+/** Client side: trusts only the CA (and the host name it dials) and presents the certificate. */
+export function grpcChannelCredentials(tls: GrpcTls | undefined): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  return credentials.createSsl(tls.ca, tls.privateKey, tls.certificate);
+}
