@@ -11,13 +11,16 @@ type Load = (env: Record<string, string | undefined>) => {
 };
 
 /**
- * `serviceName` is also the service's NATS user; `extraProduction` what else the service
- * requires in production.
+ * `serviceName` is also the service's NATS user; `grpcTarget` the variable naming the gRPC
+ * server it calls; `extraProduction` what else the service requires in production.
  */
 export function resourceServerConfigCases(
   serviceName: string,
   load: Load,
-  extraProduction: Record<string, string> = {},
+  {
+    grpcTarget,
+    extraProduction = {},
+  }: { grpcTarget: string; extraProduction?: Record<string, string> },
 ): void {
   const base = { DATABASE_URL: 'postgres://u:p@h/db', NATS_URL: 'nats://h:4222' };
   const production = {
@@ -31,6 +34,7 @@ export function resourceServerConfigCases(
     GRPC_TLS_CERT_FILE: '/etc/grpc-tls/tls.crt',
     GRPC_TLS_KEY_FILE: '/etc/grpc-tls/tls.key',
     GRPC_TLS_CA_FILE: '/etc/grpc-tls/ca.crt',
+    [grpcTarget]: 'peer.s2s.svc.cluster.local:50052',
     ...extraProduction,
   };
   const noGrpcTls = {
@@ -87,5 +91,17 @@ export function resourceServerConfigCases(
       /GRPC_PLAINTEXT: true contradicts/,
     );
     expect(() => load({ ...production, GRPC_PLAINTEXT: 'yes' })).toThrow(/GRPC_PLAINTEXT/);
+  });
+
+  it('names the gRPC server it calls with TLS by DNS name, which the certificate carries', () => {
+    expect(() => load({ ...production, [grpcTarget]: '10.0.0.5:50052' })).toThrow(
+      new RegExp(`${grpcTarget}: must name the server by DNS name`),
+    );
+    expect(() => load({ ...production, [grpcTarget]: '[fd00::5]:50052' })).toThrow(
+      new RegExp(grpcTarget),
+    );
+    expect(() => load({ ...production, [grpcTarget]: 'peer.s2s.svc:50052' })).not.toThrow();
+    // Without TLS (here, outside production) an address is fine.
+    expect(() => load({ ...base, [grpcTarget]: '10.0.0.5:50052' })).not.toThrow();
   });
 }

@@ -62,7 +62,7 @@ export async function startSuite(): Promise<RunningSuite> {
     cleanups.push(async () => pki.remove());
     const ca = pki.ca('suite');
     const grpcTls = (service: string) => {
-      const { certFile, keyFile } = ca.issue(service, 'DNS:localhost,IP:127.0.0.1');
+      const { certFile, keyFile } = ca.issue(service, 'DNS:localhost');
       return {
         GRPC_TLS_CERT_FILE: certFile,
         GRPC_TLS_KEY_FILE: keyFile,
@@ -101,7 +101,7 @@ export async function startSuite(): Promise<RunningSuite> {
         GRPC_PORT: String(usersGrpcPort),
         DATABASE_URL: usersDb.url,
         AUTH_ISSUER: issuer,
-        ORDERS_GRPC_URL: `127.0.0.1:${ordersGrpcPort}`,
+        ORDERS_GRPC_URL: `localhost:${ordersGrpcPort}`,
         CLIENT_SECRET: usersSecret,
         ...grpcTls('users'),
       }),
@@ -113,7 +113,7 @@ export async function startSuite(): Promise<RunningSuite> {
         GRPC_PORT: String(ordersGrpcPort),
         DATABASE_URL: ordersDb.url,
         AUTH_ISSUER: issuer,
-        USERS_GRPC_URL: `127.0.0.1:${usersGrpcPort}`,
+        USERS_GRPC_URL: `localhost:${usersGrpcPort}`,
         CLIENT_SECRET: ordersSecret,
         ...grpcTls('orders'),
       }),

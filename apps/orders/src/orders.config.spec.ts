@@ -2,4 +2,7 @@ import { resourceServerConfigCases } from '../../../test/support/resource-server
 import { loadOrdersConfig } from './orders.config';
 
 // orders also needs Redis in production: its rate limits are shared by every replica.
-resourceServerConfigCases('orders', loadOrdersConfig, { REDIS_URL: 'redis://h:6379' });
+resourceServerConfigCases('orders', loadOrdersConfig, {
+  grpcTarget: 'USERS_GRPC_URL',
+  extraProduction: { REDIS_URL: 'redis://h:6379' },
+});

@@ -38,7 +38,7 @@ export const ordersConfigSchema = baseConfigSchema
   })
   .superRefine((config, ctx) => {
     refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 43 } }, ['AUTH_ISSUER']);
-    refineGrpcTls(config, ctx);
+    refineGrpcTls(config, ctx, ['USERS_GRPC_URL']);
     if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',

@@ -1,4 +1,4 @@
 import { resourceServerConfigCases } from '../../../test/support/resource-server-config.cases';
 import { loadUsersConfig } from './users.config';
 
-resourceServerConfigCases('users', loadUsersConfig);
+resourceServerConfigCases('users', loadUsersConfig, { grpcTarget: 'ORDERS_GRPC_URL' });

@@ -23,7 +23,7 @@ export const usersConfigSchema = baseConfigSchema
   })
   .superRefine((config, ctx) => {
     refineProduction(config, ctx, { CLIENT_SECRET: { minLength: 43 } }, ['AUTH_ISSUER']);
-    refineGrpcTls(config, ctx);
+    refineGrpcTls(config, ctx, ['ORDERS_GRPC_URL']);
   })
   .transform(withDevelopmentAuthIssuer);
 

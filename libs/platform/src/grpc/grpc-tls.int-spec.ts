@@ -142,10 +142,22 @@ describe('gRPC with mutual TLS', () => {
   });
 
   it('does not call a server whose certificate does not name the host dialed', async () => {
-    // The server's certificate names DNS:localhost only.
+    const { certFile, keyFile } = services.issue('elsewhere', 'DNS:elsewhere.test');
+    const elsewherePort = await startServer(
+      loadGrpcTls({
+        NODE_ENV: 'test',
+        GRPC_TLS_CERT_FILE: certFile,
+        GRPC_TLS_KEY_FILE: keyFile,
+        GRPC_TLS_CA_FILE: services.caFile,
+        GRPC_PLAINTEXT: false,
+      })!,
+    );
     await expect(
-      callThrough(grpcClientOptions('users.v1', PROTO, `127.0.0.1:${port}`, [], client)),
-    ).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+      callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${elsewherePort}`, [], client)),
+    ).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: expect.stringMatching(/altnames|ALTNAME/i),
+    });
   });
 
   it('starts with a TLS handshake: no HTTP/2 frame, no metadata, leaves the client in clear', async () => {

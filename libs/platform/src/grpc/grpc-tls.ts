@@ -1,5 +1,6 @@
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -45,12 +46,25 @@ export interface GrpcTlsConfig {
 
 const FILES = [GRPC_TLS_ENV.CERT_FILE, GRPC_TLS_ENV.KEY_FILE, GRPC_TLS_ENV.CA_FILE] as const;
 
+/** The host of a grpc-js target (`host:port`, `[v6]:port`, `dns:host:port`). */
+function targetHost(target: string): string {
+  const bare = target.replace(/^dns:(\/\/[^/]*\/)?/, '');
+  const bracketed = /^\[([^\]]+)\]/.exec(bare);
+  return bracketed ? bracketed[1] : bare.replace(/:\d+$/, '');
+}
+
 /**
  * For a service's `superRefine`: the three files come together (mutual TLS needs all three),
  * never with GRPC_PLAINTEXT, and production refuses plaintext gRPC unless GRPC_PLAINTEXT says
- * a mesh protects it.
+ * a mesh protects it. `targets` name the variables holding the gRPC servers this service calls:
+ * with TLS each must be a DNS name, which the server's certificate must carry (grpc-js sends
+ * the host as the TLS server name, and Node refuses an IP address there).
  */
-export function refineGrpcTls(config: GrpcTlsConfig, ctx: z.RefinementCtx): void {
+export function refineGrpcTls<T extends GrpcTlsConfig>(
+  config: T,
+  ctx: z.RefinementCtx,
+  targets: readonly (keyof T & string)[],
+): void {
   const given = FILES.filter((name) => config[name] !== undefined);
   if (given.length > 0 && given.length < FILES.length) {
     for (const name of FILES.filter((file) => !given.includes(file))) {
@@ -67,6 +81,20 @@ export function refineGrpcTls(config: GrpcTlsConfig, ctx: z.RefinementCtx): void
       path: [GRPC_TLS_ENV.PLAINTEXT],
       message: `true contradicts ${given.join(', ')}`,
     });
+  }
+  if (given.length === FILES.length) {
+    for (const name of targets) {
+      const target = config[name];
+      if (typeof target === 'string' && isIP(targetHost(target)) !== 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message:
+            'must name the server by DNS name with GRPC_TLS_* (its certificate must carry that ' +
+            'name; an IP address cannot be the TLS server name)',
+        });
+      }
+    }
   }
   if (config.NODE_ENV === 'production' && given.length === 0 && !config.GRPC_PLAINTEXT) {
     ctx.addIssue({
