@@ -1,6 +1,9 @@
 // The suite's walking skeleton, black-box over real PostgreSQL, nats-server and gRPC:
 // registering on auth publishes auth.identity.registered through auth's outbox; users consumes
 // it from JetStream and creates the profile; orders reads that profile from users over gRPC.
+import { protoDir, protoFile } from '@app/platform';
+import * as grpc from '@grpc/grpc-js';
+import * as loader from '@grpc/proto-loader';
 import { UsersGrpcClient } from '../../apps/orders/src/users-client/users.grpc.client';
 import { eventually, startSuite, type RunningSuite } from '../support/suite';
 
@@ -54,6 +57,61 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
       region: 'eu',
       roles: ['customer'],
     });
+  });
+
+  it('serves gRPC in users and orders over mutual TLS only: a plaintext client never reaches the guard', async () => {
+    type Unary = (
+      request: object,
+      metadata: grpc.Metadata,
+      options: grpc.CallOptions,
+      callback: (error: grpc.ServiceError | null) => void,
+    ) => void;
+    const service = (file: string, name: string): grpc.ServiceClientConstructor => {
+      const root = grpc.loadPackageDefinition(
+        loader.loadSync(protoFile(file), { includeDirs: [protoDir()] }),
+      );
+      const [pkg, version] = file.split('/');
+      return ((root[pkg] as grpc.GrpcObject)[version] as grpc.GrpcObject)[
+        name
+      ] as grpc.ServiceClientConstructor;
+    };
+    const call = (
+      Service: grpc.ServiceClientConstructor,
+      url: string,
+      method: string,
+      credentials: grpc.ChannelCredentials,
+    ) => {
+      const client = new Service(url, credentials);
+      const unary = (client as unknown as Record<string, Unary>)[method].bind(client);
+      return new Promise<number>((resolve) =>
+        unary({}, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (error) => {
+          client.close();
+          resolve(error?.code ?? grpc.status.OK);
+        }),
+      );
+    };
+    const tls = grpc.credentials.createSsl(
+      suite.grpcClientTls.ca,
+      suite.grpcClientTls.privateKey,
+      suite.grpcClientTls.certificate,
+    );
+    for (const [Service, url, method] of [
+      [service('users/v1/users.proto', 'UsersService'), suite.usersGrpcUrl, 'GetUser'],
+      [service('orders/v1/orders.proto', 'OrdersService'), suite.ordersGrpcUrl, 'CountOpenOrders'],
+    ] as const) {
+      // Over TLS the call reaches the service, whose guard wants a token.
+      expect({ url, code: await call(Service, url, method, tls) }).toEqual({
+        url,
+        code: grpc.status.UNAUTHENTICATED,
+      });
+      expect({
+        url,
+        code: await call(Service, url, method, grpc.credentials.createInsecure()),
+      }).toEqual({
+        url,
+        code: grpc.status.UNAVAILABLE,
+      });
+    }
   });
 
   it('answers NOT_FOUND from users over gRPC as null in orders, not as an error', async () => {

@@ -144,7 +144,7 @@ beforeAll(async () => {
       packageName: 'users.v1',
       protoFile: 'users/v1/users.proto',
       port: grpcPort,
-      tls: undefined,
+      tls: 'plaintext',
     },
     openApi: { title: 'inventory', description: 'test' },
     quiet: true,
@@ -363,9 +363,13 @@ describe('gRPC', () => {
     issuer.nextServiceTokenOverrides.push({ aud: 'elsewhere' });
     const before = issuer.tokenRequests.length;
     const client = ClientProxyFactory.create(
-      grpcClientOptions('users.v1', 'users/v1/users.proto', grpcUrl, [
-        serviceTokenInterceptor(tokens, 'inventory', 'inventory:read'),
-      ]),
+      grpcClientOptions(
+        'users.v1',
+        'users/v1/users.proto',
+        grpcUrl,
+        [serviceTokenInterceptor(tokens, 'inventory', 'inventory:read')],
+        'plaintext',
+      ),
     ) as unknown as ClientGrpc & { close(): void };
     try {
       const stub = client.getService<{ getUser(r: { id: string }): Observable<{ id: string }> }>(

@@ -1,7 +1,7 @@
 // Boots the whole suite in one process for cross-service e2e specs: real auth, users and orders
 // apps with their own databases (migrated), one private nats-server, free ports, real gRPC with
 // mutual TLS between users and orders (certificates of a throwaway CA), as in production.
-import { runMigrations } from '@app/platform';
+import { loadGrpcTls, runMigrations, type GrpcTls } from '@app/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { createAuthApp } from '../../apps/auth/src/auth.app';
@@ -29,6 +29,11 @@ export interface RunningSuite {
   admin: { email: string; password: string };
   /** Every service's METRICS_TOKEN (GET /metrics asks for it). */
   metricsToken: string;
+  /** users' and orders' gRPC servers (`localhost:<port>`), mutual TLS only. */
+  usersGrpcUrl: string;
+  ordersGrpcUrl: string;
+  /** A client certificate of the services' CA, as orders presents it, and that CA. */
+  grpcClientTls: GrpcTls;
   stop(): Promise<void>;
 }
 
@@ -128,6 +133,13 @@ export async function startSuite(): Promise<RunningSuite> {
       await app.listen({ port, host: '127.0.0.1' });
     }
     return {
+      usersGrpcUrl: `localhost:${usersGrpcPort}`,
+      ordersGrpcUrl: `localhost:${ordersGrpcPort}`,
+      grpcClientTls: loadGrpcTls({
+        NODE_ENV: 'test',
+        GRPC_PLAINTEXT: false,
+        ...grpcTls('client'),
+      }) as GrpcTls,
       authUrl: issuer,
       usersUrl: `http://127.0.0.1:${usersPort}`,
       ordersUrl: `http://127.0.0.1:${ordersPort}`,

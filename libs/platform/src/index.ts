@@ -43,6 +43,7 @@ export {
   refineGrpcTls,
   type GrpcTls,
   type GrpcTlsConfig,
+  type GrpcTlsSetting,
 } from './grpc/grpc-tls';
 export { protoDir, protoFile } from './grpc/proto-path';
 export { requestIdClientInterceptor } from './grpc/request-id.client-interceptor';

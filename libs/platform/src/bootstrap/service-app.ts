@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BaseConfig } from '../config/base-config.schema';
 import { REQUEST_ID_HEADER, runWithRequestContext } from '../context/request-context';
 import { grpcServerOptions } from '../grpc/grpc-options';
-import type { GrpcTls } from '../grpc/grpc-tls';
+import type { GrpcTlsSetting } from '../grpc/grpc-tls';
 import { ReadinessService } from '../health/readiness.service';
 import { securityHeaders } from '../http/security-headers';
 import { requestIdFor } from '../logging/logging.options';
@@ -32,9 +32,9 @@ export interface ServiceAppOptions {
   config: BaseConfig;
   /**
    * gRPC server of this service, e.g. `{ packageName: 'users.v1', protoFile: 'users/v1/users.proto',
-   * port: 50052, tls: loadGrpcTls(config) }`; mutual TLS with `tls`, plaintext without.
+   * port: 50052, tls: loadGrpcTls(config) }`: mutual TLS, or `'plaintext'`.
    */
-  grpc?: { packageName: string; protoFile: string; port: number; tls: GrpcTls | undefined };
+  grpc?: { packageName: string; protoFile: string; port: number; tls: GrpcTlsSetting };
   openApi: {
     title: string;
     description: string;

@@ -1,6 +1,6 @@
 import type { Interceptor } from '@grpc/grpc-js';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
-import { grpcChannelCredentials, grpcServerCredentials, type GrpcTls } from './grpc-tls';
+import { grpcChannelCredentials, grpcServerCredentials, type GrpcTlsSetting } from './grpc-tls';
 import { protoDir, protoFile } from './proto-path';
 import { requestIdClientInterceptor } from './request-id.client-interceptor';
 import { requestContextServerInterceptor } from './request-context.server-interceptor';
@@ -18,7 +18,7 @@ export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * Options for a gRPC server serving `packageName` from `proto/<file>` on `url` (host:port),
- * with mutual TLS when `tls` is given (`loadGrpcTls(config)`), else in plaintext.
+ * with mutual TLS or in plaintext as `tls` says (`loadGrpcTls(config)`).
  * Every call runs in the request context of its `x-request-id` (Nest merges `channelOptions`
  * into grpc-js's server options).
  */
@@ -26,7 +26,7 @@ export function grpcServerOptions(
   packageName: string,
   file: string,
   url: string,
-  tls?: GrpcTls,
+  tls: GrpcTlsSetting,
 ): GrpcOptions {
   return {
     transport: Transport.GRPC,
@@ -44,8 +44,8 @@ export function grpcServerOptions(
 }
 
 /**
- * Options for a gRPC client, with mutual TLS when `tls` is given (the server's certificate must
- * come from its CA and name the host of `url`). Interceptors must sit under
+ * Options for a gRPC client, with mutual TLS or in plaintext as `tls` says (with TLS, the
+ * server's certificate must come from its CA and name the host of `url`). Interceptors must sit under
  * `channelOptions.interceptors`, the only place Nest hands them to grpc-js; the request-id
  * interceptor always comes first.
  */
@@ -53,8 +53,8 @@ export function grpcClientOptions(
   packageName: string,
   file: string,
   url: string,
-  interceptors: Interceptor[] = [],
-  tls?: GrpcTls,
+  interceptors: Interceptor[],
+  tls: GrpcTlsSetting,
 ): GrpcOptions {
   return {
     transport: Transport.GRPC,

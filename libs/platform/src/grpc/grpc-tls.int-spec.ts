@@ -65,7 +65,7 @@ describe('gRPC with mutual TLS', () => {
       GRPC_TLS_KEY_FILE: keyFile,
       GRPC_TLS_CA_FILE: trust.caFile,
       GRPC_PLAINTEXT: false,
-    })!;
+    }) as GrpcTls;
   }
   const servers: INestMicroservice[] = [];
 
@@ -103,7 +103,7 @@ describe('gRPC with mutual TLS', () => {
 
   it('refuses a plaintext client', async () => {
     await expect(
-      callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${port}`)),
+      callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${port}`, [], 'plaintext')),
     ).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 
@@ -150,7 +150,7 @@ describe('gRPC with mutual TLS', () => {
         GRPC_TLS_KEY_FILE: keyFile,
         GRPC_TLS_CA_FILE: services.caFile,
         GRPC_PLAINTEXT: false,
-      })!,
+      }) as GrpcTls,
     );
     await expect(
       callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${elsewherePort}`, [], client)),
@@ -181,6 +181,13 @@ describe('gRPC with mutual TLS', () => {
     } finally {
       await new Promise((resolve) => listener.close(resolve));
     }
+  });
+
+  it('gives plaintext in production only with GRPC_PLAINTEXT=true, whatever the schema let through', () => {
+    const withoutFiles = { NODE_ENV: 'production', GRPC_PLAINTEXT: false };
+    expect(() => loadGrpcTls(withoutFiles)).toThrow(/needs GRPC_PLAINTEXT=true/);
+    expect(loadGrpcTls({ ...withoutFiles, GRPC_PLAINTEXT: true })).toBe('plaintext');
+    expect(loadGrpcTls({ ...withoutFiles, NODE_ENV: 'development' })).toBe('plaintext');
   });
 
   it('stops at start when a configured file cannot be read', () => {

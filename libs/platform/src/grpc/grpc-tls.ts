@@ -114,10 +114,25 @@ export interface GrpcTls {
   readonly ca: Buffer;
 }
 
-/** Reads the configured files (at start: a missing or unreadable one stops the service); undefined for plaintext. */
-export function loadGrpcTls(config: GrpcTlsConfig): GrpcTls | undefined {
+/**
+ * How a gRPC server or client talks: mutual TLS, or plaintext said in so many words. Every
+ * server and client takes one; there is no default a forgotten argument could fall back to.
+ */
+export type GrpcTlsSetting = GrpcTls | 'plaintext';
+
+/**
+ * Reads the configured files (at start: a missing or unreadable one stops the service), or
+ * 'plaintext' without them. In production plaintext needs GRPC_PLAINTEXT=true, as the config
+ * schema already says (`refineGrpcTls`); checked again here, where the setting is made.
+ */
+export function loadGrpcTls(config: GrpcTlsConfig): GrpcTlsSetting {
   const { GRPC_TLS_CERT_FILE: cert, GRPC_TLS_KEY_FILE: key, GRPC_TLS_CA_FILE: ca } = config;
-  if (cert === undefined || key === undefined || ca === undefined) return undefined;
+  if (cert === undefined || key === undefined || ca === undefined) {
+    if (config.NODE_ENV === 'production' && !config.GRPC_PLAINTEXT) {
+      throw new Error('gRPC without TLS in production needs GRPC_PLAINTEXT=true');
+    }
+    return 'plaintext';
+  }
   const read = (name: string, path: string): Buffer => {
     try {
       return readFileSync(path);
@@ -133,8 +148,8 @@ export function loadGrpcTls(config: GrpcTlsConfig): GrpcTls | undefined {
 }
 
 /** Server side: presents the certificate and requires a client certificate signed by the CA. */
-export function grpcServerCredentials(tls: GrpcTls | undefined): ServerCredentials {
-  if (!tls) return ServerCredentials.createInsecure();
+export function grpcServerCredentials(tls: GrpcTlsSetting): ServerCredentials {
+  if (tls === 'plaintext') return ServerCredentials.createInsecure();
   return ServerCredentials.createSsl(
     tls.ca,
     [{ cert_chain: tls.certificate, private_key: tls.privateKey }],
@@ -143,7 +158,7 @@ export function grpcServerCredentials(tls: GrpcTls | undefined): ServerCredentia
 }
 
 /** Client side: trusts only the CA (and the host name it dials) and presents the certificate. */
-export function grpcChannelCredentials(tls: GrpcTls | undefined): ChannelCredentials {
-  if (!tls) return credentials.createInsecure();
+export function grpcChannelCredentials(tls: GrpcTlsSetting): ChannelCredentials {
+  if (tls === 'plaintext') return credentials.createInsecure();
   return credentials.createSsl(tls.ca, tls.privateKey, tls.certificate);
 }

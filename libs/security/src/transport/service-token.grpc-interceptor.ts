@@ -13,7 +13,7 @@ import type { ServiceTokenClient } from '../token/service-token.client';
 /**
  * A grpc-js client interceptor that attaches `authorization: Bearer <service token>` for
  * `audience`. Give it under `channelOptions.interceptors` (the only place Nest passes
- * interceptors to grpc-js), e.g. via `grpcClientOptions(pkg, file, url, [interceptor])`,
+ * interceptors to grpc-js), e.g. via `grpcClientOptions(pkg, file, url, [interceptor], tls)`,
  * which also attaches the request id.
  *
  * - A call that already carries `authorization` (a token exchanged for a user, RFC 8693)
@@ -29,7 +29,7 @@ import type { ServiceTokenClient } from '../token/service-token.client';
  * @example
  * ClientsModule.registerAsync([{ name: USERS_GRPC, inject: [ServiceTokenClient],
  *   useFactory: (tokens) => grpcClientOptions('users.v1', 'users/v1/users.proto', url,
- *     [serviceTokenInterceptor(tokens, 'users', 'users:read')]) }])
+ *     [serviceTokenInterceptor(tokens, 'users', 'users:read')], loadGrpcTls(config)) }])
  */
 export function serviceTokenInterceptor(
   tokens: ServiceTokenClient,
