@@ -497,7 +497,13 @@ async function main() {
     const micro: INestMicroservice = await NestFactory.createMicroservice<MicroserviceOptions>(
       BenchModule.forRoot(issuer, [controller]),
       {
-        ...grpcServerOptions('users.v1', 'users/v1/users.proto', `127.0.0.1:${port}`, 'plaintext'),
+        ...grpcServerOptions(
+          'users.v1',
+          'users/v1/users.proto',
+          `127.0.0.1:${port}`,
+          'plaintext',
+          [],
+        ),
         logger: false,
       },
     );

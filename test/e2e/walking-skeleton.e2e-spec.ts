@@ -59,7 +59,7 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
     });
   });
 
-  it('serves gRPC in users and orders over mutual TLS only: a plaintext client never reaches the guard', async () => {
+  it('serves gRPC in users and orders over mutual TLS only, each to the one service that calls it', async () => {
     type Unary = (
       request: object,
       metadata: grpc.Metadata,
@@ -90,19 +90,28 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
         }),
       );
     };
-    const tls = grpc.credentials.createSsl(
-      suite.grpcClientTls.ca,
-      suite.grpcClientTls.privateKey,
-      suite.grpcClientTls.certificate,
-    );
-    for (const [Service, url, method] of [
-      [service('users/v1/users.proto', 'UsersService'), suite.usersGrpcUrl, 'GetUser'],
-      [service('orders/v1/orders.proto', 'OrdersService'), suite.ordersGrpcUrl, 'CountOpenOrders'],
+    const tlsAs = (service: string) => {
+      const { ca, privateKey, certificate } = suite.grpcClientTls(service);
+      return grpc.credentials.createSsl(ca, privateKey, certificate);
+    };
+    for (const [Service, url, method, caller] of [
+      [service('users/v1/users.proto', 'UsersService'), suite.usersGrpcUrl, 'GetUser', 'orders'],
+      [
+        service('orders/v1/orders.proto', 'OrdersService'),
+        suite.ordersGrpcUrl,
+        'CountOpenOrders',
+        'users',
+      ],
     ] as const) {
-      // Over TLS the call reaches the service, whose guard wants a token.
-      expect({ url, code: await call(Service, url, method, tls) }).toEqual({
+      // With the certificate of the service that calls it, the call reaches the guard, which wants a token.
+      expect({ url, code: await call(Service, url, method, tlsAs(caller)) }).toEqual({
         url,
         code: grpc.status.UNAUTHENTICATED,
+      });
+      // Another certificate of the same CA (auth's, say) is refused before the guard.
+      expect({ url, code: await call(Service, url, method, tlsAs('auth')) }).toEqual({
+        url,
+        code: grpc.status.PERMISSION_DENIED,
       });
       expect({
         url,

@@ -145,6 +145,7 @@ beforeAll(async () => {
       protoFile: 'users/v1/users.proto',
       port: grpcPort,
       tls: 'plaintext',
+      clients: [],
     },
     openApi: { title: 'inventory', description: 'test' },
     quiet: true,

@@ -32,8 +32,8 @@ export interface RunningSuite {
   /** users' and orders' gRPC servers (`localhost:<port>`), mutual TLS only. */
   usersGrpcUrl: string;
   ordersGrpcUrl: string;
-  /** A client certificate of the services' CA, as orders presents it, and that CA. */
-  grpcClientTls: GrpcTls;
+  /** A certificate of the services' CA naming `service`, with that CA, for a gRPC client. */
+  grpcClientTls(service: string): GrpcTls;
   stop(): Promise<void>;
 }
 
@@ -67,7 +67,7 @@ export async function startSuite(): Promise<RunningSuite> {
     cleanups.push(async () => pki.remove());
     const ca = pki.ca('suite');
     const grpcTls = (service: string) => {
-      const { certFile, keyFile } = ca.issue(service, 'DNS:localhost');
+      const { certFile, keyFile } = ca.issue(service, `DNS:localhost,DNS:${service}`);
       return {
         GRPC_TLS_CERT_FILE: certFile,
         GRPC_TLS_KEY_FILE: keyFile,
@@ -135,11 +135,8 @@ export async function startSuite(): Promise<RunningSuite> {
     return {
       usersGrpcUrl: `localhost:${usersGrpcPort}`,
       ordersGrpcUrl: `localhost:${ordersGrpcPort}`,
-      grpcClientTls: loadGrpcTls({
-        NODE_ENV: 'test',
-        GRPC_PLAINTEXT: false,
-        ...grpcTls('client'),
-      }) as GrpcTls,
+      grpcClientTls: (service: string) =>
+        loadGrpcTls({ NODE_ENV: 'test', GRPC_PLAINTEXT: false, ...grpcTls(service) }) as GrpcTls,
       authUrl: issuer,
       usersUrl: `http://127.0.0.1:${usersPort}`,
       ordersUrl: `http://127.0.0.1:${ordersPort}`,

@@ -12,6 +12,8 @@ export function ordersAppOptions(config: OrdersConfig): ServiceAppOptions {
       protoFile: 'orders/v1/orders.proto',
       port: config.GRPC_PORT,
       tls: loadGrpcTls(config),
+      // SPEC §5: only users calls orders over gRPC (its certificate names it).
+      clients: ['users'],
     },
     openApi: {
       title: 'orders',

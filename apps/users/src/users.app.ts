@@ -12,6 +12,8 @@ export function usersAppOptions(config: UsersConfig): ServiceAppOptions {
       protoFile: 'users/v1/users.proto',
       port: config.GRPC_PORT,
       tls: loadGrpcTls(config),
+      // SPEC §5: only orders calls users over gRPC (its certificate names it).
+      clients: ['orders'],
     },
     openApi: { title: 'users', description: 'Profiles: REST for clients, gRPC for services.' },
   };

@@ -32,9 +32,16 @@ export interface ServiceAppOptions {
   config: BaseConfig;
   /**
    * gRPC server of this service, e.g. `{ packageName: 'users.v1', protoFile: 'users/v1/users.proto',
-   * port: 50052, tls: loadGrpcTls(config) }`: mutual TLS, or `'plaintext'`.
+   * port: 50052, tls: loadGrpcTls(config), clients: ['orders'] }`: mutual TLS (or `'plaintext'`),
+   * and the services whose certificates may call it.
    */
-  grpc?: { packageName: string; protoFile: string; port: number; tls: GrpcTlsSetting };
+  grpc?: {
+    packageName: string;
+    protoFile: string;
+    port: number;
+    tls: GrpcTlsSetting;
+    clients: readonly string[];
+  };
   openApi: {
     title: string;
     description: string;
@@ -162,6 +169,7 @@ export async function createServiceApp(
         options.grpc.protoFile,
         `${config.HOST}:${options.grpc.port}`,
         options.grpc.tls,
+        options.grpc.clients,
       ),
       { inheritAppConfig: true },
     );

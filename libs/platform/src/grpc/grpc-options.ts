@@ -3,6 +3,7 @@ import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { grpcChannelCredentials, grpcServerCredentials, type GrpcTlsSetting } from './grpc-tls';
 import { protoDir, protoFile } from './proto-path';
 import { requestIdClientInterceptor } from './request-id.client-interceptor';
+import { peerServiceInterceptor } from './peer-service.server-interceptor';
 import { requestContextServerInterceptor } from './request-context.server-interceptor';
 
 /** proto-loader settings shared by servers and clients: int64 as strings (no Long objects). */
@@ -18,7 +19,9 @@ export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * Options for a gRPC server serving `packageName` from `proto/<file>` on `url` (host:port),
- * with mutual TLS or in plaintext as `tls` says (`loadGrpcTls(config)`).
+ * with mutual TLS or in plaintext as `tls` says (`loadGrpcTls(config)`). With TLS, only a client
+ * whose certificate names one of `clients` is served (`peerServiceInterceptor`); in plaintext
+ * there is no certificate to tell callers apart, and `clients` cannot be checked.
  * Every call runs in the request context of its `x-request-id` (Nest merges `channelOptions`
  * into grpc-js's server options).
  */
@@ -27,7 +30,12 @@ export function grpcServerOptions(
   file: string,
   url: string,
   tls: GrpcTlsSetting,
+  clients: readonly string[],
 ): GrpcOptions {
+  const interceptors =
+    tls === 'plaintext'
+      ? [requestContextServerInterceptor]
+      : [peerServiceInterceptor(clients), requestContextServerInterceptor];
   return {
     transport: Transport.GRPC,
     options: {
@@ -38,7 +46,7 @@ export function grpcServerOptions(
       loader: { ...LOADER, includeDirs: [protoDir()] },
       gracefulShutdown: true,
       maxReceiveMessageLength: GRPC_MAX_MESSAGE_BYTES,
-      channelOptions: { interceptors: [requestContextServerInterceptor] },
+      channelOptions: { interceptors },
     },
   } as GrpcOptions;
 }

@@ -23,10 +23,13 @@ import { protoDir, protoFile } from './proto-path';
 
 const PROTO = 'users/v1/users.proto';
 
+let handled = 0;
+
 @Controller()
 class UsersController {
   @GrpcMethod('UsersService', 'GetUser')
   get({ id }: { id: string }) {
+    handled++;
     return { id, displayName: 'over tls' };
   }
 }
@@ -58,7 +61,7 @@ describe('gRPC with mutual TLS', () => {
   let stranger: TestCa;
   /** The TLS settings of a service whose certificate `ca` signed, trusting `trust`'s certificates. */
   function tlsOf(ca: TestCa, name: string, trust: TestCa = ca): GrpcTls {
-    const { certFile, keyFile } = ca.issue(name, 'DNS:localhost');
+    const { certFile, keyFile } = ca.issue(name, `DNS:localhost,DNS:${name}`);
     return loadGrpcTls({
       NODE_ENV: 'test',
       GRPC_TLS_CERT_FILE: certFile,
@@ -72,7 +75,7 @@ describe('gRPC with mutual TLS', () => {
   async function startServer(tls: GrpcTls): Promise<number> {
     const port = await freePort();
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(ProbeModule, {
-      ...grpcServerOptions('users.v1', PROTO, `127.0.0.1:${port}`, tls),
+      ...grpcServerOptions('users.v1', PROTO, `127.0.0.1:${port}`, tls, ['orders']),
       logger: false,
     });
     await app.listen();
@@ -99,6 +102,20 @@ describe('gRPC with mutual TLS', () => {
     await expect(
       callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${port}`, [], client)),
     ).resolves.toMatchObject({ id: 'u1', displayName: 'over tls' });
+  });
+
+  it('refuses a client of the services CA whose certificate names no service it serves, before Nest', async () => {
+    const before = handled;
+    const auth = tlsOf(services, 'auth');
+    await expect(
+      callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${port}`, [], auth)),
+    ).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    expect(handled).toBe(before);
+    // The same certificate naming orders is served.
+    await expect(
+      callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${port}`, [], client)),
+    ).resolves.toMatchObject({ id: 'u1' });
+    expect(handled).toBe(before + 1);
   });
 
   it('refuses a plaintext client', async () => {

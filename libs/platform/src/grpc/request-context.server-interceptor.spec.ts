@@ -55,7 +55,7 @@ let client: UsersClient;
 beforeAll(async () => {
   const url = `127.0.0.1:${await freePort()}`;
   app = await NestFactory.createMicroservice<MicroserviceOptions>(ProbeModule, {
-    ...grpcServerOptions('users.v1', 'users/v1/users.proto', url, 'plaintext'),
+    ...grpcServerOptions('users.v1', 'users/v1/users.proto', url, 'plaintext', []),
     logger: false,
   });
   await app.listen();

@@ -1,0 +1,36 @@
+import { ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
+
+/** The DNS names of a certificate's subjectAltName, as Node prints it (`DNS:orders, DNS:x, IP Address:...`). */
+export function dnsNamesOf(subjectAltName: string | undefined): string[] {
+  if (!subjectAltName) return [];
+  return subjectAltName
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice('DNS:'.length));
+}
+
+/**
+ * With mutual TLS, a grpc-js server interceptor (`grpcServerOptions` installs it): a call is
+ * served only if the client's certificate names one of `clients` (a DNS subjectAltName: the
+ * calling service's name, which its certificate carries). The handshake admits any certificate
+ * of the services' CA; this keeps each server to the services that call it (users: orders;
+ * orders: users), whatever else holds such a certificate. A refused call ends with
+ * PERMISSION_DENIED before its metadata or message reaches Nest; the bearer token is still
+ * checked for every call that gets through.
+ */
+export function peerServiceInterceptor(clients: readonly string[]): ServerInterceptor {
+  return (_method, call) => {
+    const names = dnsNamesOf(call.getAuthContext().sslPeerCertificate?.subjectaltname);
+    if (names.some((name) => clients.includes(name))) return new ServerInterceptingCall(call);
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: () =>
+            call.sendStatus({
+              code: status.PERMISSION_DENIED,
+              details: 'this client certificate names no service allowed to call this server',
+            }),
+        }),
+    });
+  };
+}
