@@ -148,6 +148,21 @@ describe('walking skeleton: auth → NATS → users → gRPC ← orders', () => 
     },
   );
 
+  it.each(['usersUrl', 'ordersUrl'] as const)(
+    'exports when its gRPC certificate expires (%s), which it reads at start only',
+    async (url) => {
+      const metrics = await (
+        await fetch(`${suite[url]}/metrics`, {
+          headers: { authorization: `Bearer ${suite.metricsToken}` },
+        })
+      ).text();
+      const line = /^grpc_tls_certificate_expiry_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(metrics);
+      // The suite's certificates are valid for one day from their issue, a moment ago.
+      const inOneDay = Date.now() / 1000 + 24 * 3600;
+      expect(Math.abs(Number(line?.[1]) - inOneDay)).toBeLessThan(600);
+    },
+  );
+
   it('sends security headers on every response of every service, and no X-Powered-By', async () => {
     for (const url of [
       `${suite.authUrl}/health/live`,

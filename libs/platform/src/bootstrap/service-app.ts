@@ -9,11 +9,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
+import { Gauge } from 'prom-client';
 import type { IncomingMessage } from 'node:http';
 import type { BaseConfig } from '../config/base-config.schema';
 import { REQUEST_ID_HEADER, runWithRequestContext } from '../context/request-context';
 import { grpcServerOptions } from '../grpc/grpc-options';
-import type { GrpcTlsSetting } from '../grpc/grpc-tls';
+import { grpcCertificateExpiry, type GrpcTls, type GrpcTlsSetting } from '../grpc/grpc-tls';
 import { ReadinessService } from '../health/readiness.service';
 import { securityHeaders } from '../http/security-headers';
 import { requestIdFor } from '../logging/logging.options';
@@ -163,6 +164,7 @@ export async function createServiceApp(
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
   if (options.grpc) {
+    if (options.grpc.tls !== 'plaintext') exportCertificateExpiry(app, options.grpc.tls);
     app.connectMicroservice(
       grpcServerOptions(
         options.grpc.packageName,
@@ -188,6 +190,21 @@ export async function createServiceApp(
     );
   }
   return app;
+}
+
+/**
+ * The gRPC certificate's expiry, logged at start and exported as a gauge: it is read once, and
+ * a certificate renewed on disk takes effect only when the service restarts.
+ */
+function exportCertificateExpiry(app: NestFastifyApplication, tls: GrpcTls): void {
+  const expiry = grpcCertificateExpiry(tls);
+  const gauge = new Gauge({
+    name: 'grpc_tls_certificate_expiry_timestamp_seconds',
+    help: 'When the gRPC certificate this process serves and presents expires (unix seconds); restart after a renewal',
+    registers: [app.get(MetricsService).registry],
+  });
+  gauge.set(Math.floor(expiry.getTime() / 1000));
+  new NestLogger('GrpcTls').log({ expiresAt: expiry.toISOString() }, 'gRPC mutual TLS');
 }
 
 /** Starts the transports and the HTTP listener; resolves to the HTTP base URL. */

@@ -1,4 +1,5 @@
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -161,4 +162,13 @@ export function grpcServerCredentials(tls: GrpcTlsSetting): ServerCredentials {
 export function grpcChannelCredentials(tls: GrpcTlsSetting): ChannelCredentials {
   if (tls === 'plaintext') return credentials.createInsecure();
   return credentials.createSsl(tls.ca, tls.privateKey, tls.certificate);
+}
+
+/**
+ * When the service's gRPC certificate expires (the first of its chain, the service's own). The
+ * files are read at start, so a renewed certificate needs a restart before this time: services
+ * export it as the gauge `grpc_tls_certificate_expiry_timestamp_seconds` to alert on.
+ */
+export function grpcCertificateExpiry(tls: GrpcTls): Date {
+  return new Date(new X509Certificate(tls.certificate).validTo);
 }
