@@ -100,7 +100,16 @@ export function resourceServerConfigCases(
     expect(() => load({ ...production, [grpcTarget]: '[fd00::5]:50052' })).toThrow(
       new RegExp(grpcTarget),
     );
+    for (const target of [
+      'dns:10.0.0.5:50052',
+      'dns:///10.0.0.5:50052',
+      'ipv4:10.0.0.5:50052',
+      'ipv6:[::1]:50052',
+    ]) {
+      expect(() => load({ ...production, [grpcTarget]: target })).toThrow(new RegExp(grpcTarget));
+    }
     expect(() => load({ ...production, [grpcTarget]: 'peer.s2s.svc:50052' })).not.toThrow();
+    expect(() => load({ ...production, [grpcTarget]: 'dns:///peer.s2s.svc:50052' })).not.toThrow();
     // Without TLS (here, outside production) an address is fine.
     expect(() => load({ ...base, [grpcTarget]: '10.0.0.5:50052' })).not.toThrow();
   });

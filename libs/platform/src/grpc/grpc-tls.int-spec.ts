@@ -4,7 +4,7 @@
 // (no bearer token in the metadata) leaves the client in plaintext.
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { Controller, Logger, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ClientProxyFactory,
@@ -106,10 +106,23 @@ describe('gRPC with mutual TLS', () => {
 
   it('refuses a client of the services CA whose certificate names no service it serves, before Nest', async () => {
     const before = handled;
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const auth = tlsOf(services, 'auth');
-    await expect(
-      callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${port}`, [], auth)),
-    ).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    try {
+      await expect(
+        callThrough(grpcClientOptions('users.v1', PROTO, `localhost:${port}`, [], auth)),
+      ).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+      // Logged (at most a line per 10 s), with the names the certificate carries; never the token.
+      expect(warn).toHaveBeenCalledWith(
+        expect.objectContaining({ certificateNames: ['localhost', 'auth'], allowed: ['orders'] }),
+        expect.stringContaining('gRPC call refused'),
+      );
+      expect(JSON.stringify(warn.mock.calls)).not.toContain(
+        'a-token-that-must-not-travel-in-clear',
+      );
+    } finally {
+      warn.mockRestore();
+    }
     expect(handled).toBe(before);
     // The same certificate naming orders is served.
     await expect(

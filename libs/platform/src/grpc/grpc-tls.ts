@@ -86,7 +86,10 @@ export function refineGrpcTls<T extends GrpcTlsConfig>(
   if (given.length === FILES.length) {
     for (const name of targets) {
       const target = config[name];
-      if (typeof target === 'string' && isIP(targetHost(target)) !== 0) {
+      if (
+        typeof target === 'string' &&
+        (/^ipv[46]:/.test(target) || isIP(targetHost(target)) !== 0)
+      ) {
         ctx.addIssue({
           code: 'custom',
           path: [name],
@@ -164,11 +167,24 @@ export function grpcChannelCredentials(tls: GrpcTlsSetting): ChannelCredentials 
   return credentials.createSsl(tls.ca, tls.privateKey, tls.certificate);
 }
 
+/** Every certificate of a PEM bundle. */
+function certificatesOf(pem: Buffer): X509Certificate[] {
+  const blocks = pem
+    .toString('latin1')
+    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  return (blocks ?? []).map((block) => new X509Certificate(block));
+}
+
 /**
- * When the service's gRPC certificate expires (the first of its chain, the service's own). The
- * files are read at start, so a renewed certificate needs a restart before this time: services
- * export it as the gauge `grpc_tls_certificate_expiry_timestamp_seconds` to alert on.
+ * When the first certificate of the service's gRPC TLS expires: of its chain or of the CA
+ * bundle it trusts (after either, calls fail). The files are read at start, so renewed files
+ * need a restart before this time: services export it as the gauge
+ * `grpc_tls_certificate_expiry_timestamp_seconds` to alert on.
  */
 export function grpcCertificateExpiry(tls: GrpcTls): Date {
-  return new Date(new X509Certificate(tls.certificate).validTo);
+  const expiries = [...certificatesOf(tls.certificate), ...certificatesOf(tls.ca)].map((cert) =>
+    Date.parse(cert.validTo),
+  );
+  if (expiries.length === 0) throw new Error('the gRPC TLS files hold no PEM certificate');
+  return new Date(Math.min(...expiries));
 }
