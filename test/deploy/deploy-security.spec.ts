@@ -341,7 +341,8 @@ describe('k8s overlay prod: datastores', () => {
       });
       expect(container.volumeMounts).toContainEqual({ name: 'grpc-tls', mountPath: '/etc/grpc-tls', readOnly: true });
       // The private key: readable by the service's group (fsGroup), by no one else.
-      expect(pod.volumes).toContainEqual({ name: 'grpc-tls', secret: expect.objectContaining({ secretName: `${app}-grpc-tls`, defaultMode: 0o440 }) });
+      // Required here (a missing Secret keeps the pod from starting), optional in the base for dev.
+      expect(pod.volumes).toContainEqual({ name: 'grpc-tls', secret: { secretName: `${app}-grpc-tls`, defaultMode: 0o440, optional: false } });
       expect(pod.securityContext.fsGroup).toBe(1000);
       for (const init of pod.initContainers) expect(init.volumeMounts.map((m: any) => m.name)).not.toContain('grpc-tls');
       // No "cleartext HTTP/2" hint on a TLS port (a mesh or gateway would speak h2c to it).
