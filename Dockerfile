@@ -42,9 +42,11 @@ COPY proto ./proto
 # Numeric UID (the `node` user of the base image) so Kubernetes' runAsNonRoot can
 # verify it without resolving names.
 USER 1000:1000
-# No curl in slim images; node's fetch is enough. PORT is set per app below.
+# No curl in slim images; node is enough. PORT is set per app below. Over HTTPS when the service
+# serves it (HTTP_TLS_*): the probe calls its own container's port, sends nothing and reads only
+# the status, so it does not check the certificate (which names the service, not 127.0.0.1).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "require(process.env.HTTP_TLS_CERT_FILE ? 'node:https' : 'node:http').get({ host: '127.0.0.1', port: process.env.PORT, path: '/health/live', rejectUnauthorized: false }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 
 # One stage per app: exec-form CMD cannot expand variables, and node must be PID 1
 # to receive SIGTERM directly for graceful shutdown.

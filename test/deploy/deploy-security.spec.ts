@@ -323,28 +323,52 @@ describe('k8s overlay prod: datastores', () => {
     }
   });
 
-  it('calls gRPC with mutual TLS only, with the certificate of a Secret only that pod mounts', () => {
+  const containerEnv = (app: string): Record<string, string> => {
+    const container = appDeployment(objects, app).spec.template.spec.containers.find((c: any) => c.name === app);
+    const env: Record<string, string> = {};
+    for (const source of container.envFrom ?? []) {
+      const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === source.configMapRef?.name);
+      Object.assign(env, map?.data ?? {});
+    }
+    for (const variable of container.env ?? []) if (variable.value !== undefined) env[variable.name] = variable.value;
+    return env;
+  };
+
+  it.each(SERVICES)('serves %s over HTTPS only, with the certificate of a Secret only that pod mounts', (app) => {
+    const pod = appDeployment(objects, app).spec.template.spec;
+    const container = pod.containers.find((c: any) => c.name === app);
+    const env = containerEnv(app);
+    expect(env.HTTP_PLAINTEXT).toBeUndefined();
+    expect(env).toMatchObject({ HTTP_TLS_CERT_FILE: '/etc/service-tls/tls.crt', HTTP_TLS_KEY_FILE: '/etc/service-tls/tls.key' });
+    expect(container.volumeMounts).toContainEqual({ name: 'service-tls', mountPath: '/etc/service-tls', readOnly: true });
+    // The private key: readable by the service's group (fsGroup), by no one else.
+    // Required here (a missing Secret keeps the pod from starting), optional in the base for dev.
+    expect(pod.volumes).toContainEqual({ name: 'service-tls', secret: { secretName: `${app}-tls`, defaultMode: 0o440, optional: false } });
+    expect(pod.securityContext.fsGroup).toBe(1000);
+    for (const init of pod.initContainers) expect(init.volumeMounts.map((m: any) => m.name)).not.toContain('service-tls');
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+      expect({ probe, scheme: container[probe].httpGet.scheme }).toEqual({ probe, scheme: 'HTTPS' });
+    }
+  });
+
+  it('fetches auth over HTTPS, trusting the services CA', () => {
     for (const app of ['users', 'orders']) {
-      const pod = appDeployment(objects, app).spec.template.spec;
-      const container = pod.containers.find((c: any) => c.name === app);
-      const env: Record<string, string> = {};
-      for (const source of container.envFrom ?? []) {
-        const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === source.configMapRef?.name);
-        Object.assign(env, map?.data ?? {});
-      }
-      for (const variable of container.env ?? []) if (variable.value !== undefined) env[variable.name] = variable.value;
+      expect(containerEnv(app)).toMatchObject({
+        AUTH_ISSUER: expect.stringMatching(/^https:\/\//),
+        NODE_EXTRA_CA_CERTS: '/etc/service-tls/ca.crt',
+      });
+    }
+  });
+
+  it('calls gRPC with mutual TLS only, with that certificate', () => {
+    for (const app of ['users', 'orders']) {
+      const env = containerEnv(app);
       expect({ app, plaintext: env.GRPC_PLAINTEXT }).toEqual({ app, plaintext: undefined });
       expect(env).toMatchObject({
-        GRPC_TLS_CERT_FILE: '/etc/grpc-tls/tls.crt',
-        GRPC_TLS_KEY_FILE: '/etc/grpc-tls/tls.key',
-        GRPC_TLS_CA_FILE: '/etc/grpc-tls/ca.crt',
+        GRPC_TLS_CERT_FILE: '/etc/service-tls/tls.crt',
+        GRPC_TLS_KEY_FILE: '/etc/service-tls/tls.key',
+        GRPC_TLS_CA_FILE: '/etc/service-tls/ca.crt',
       });
-      expect(container.volumeMounts).toContainEqual({ name: 'grpc-tls', mountPath: '/etc/grpc-tls', readOnly: true });
-      // The private key: readable by the service's group (fsGroup), by no one else.
-      // Required here (a missing Secret keeps the pod from starting), optional in the base for dev.
-      expect(pod.volumes).toContainEqual({ name: 'grpc-tls', secret: { secretName: `${app}-grpc-tls`, defaultMode: 0o440, optional: false } });
-      expect(pod.securityContext.fsGroup).toBe(1000);
-      for (const init of pod.initContainers) expect(init.volumeMounts.map((m: any) => m.name)).not.toContain('grpc-tls');
       // No "cleartext HTTP/2" hint on a TLS port (a mesh or gateway would speak h2c to it).
       const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === app)!;
       expect(service.spec.ports.find((p: any) => p.name === 'grpc')).not.toHaveProperty('appProtocol');

@@ -31,9 +31,11 @@ export function resourceServerConfigCases(
     NATS_USER: serviceName,
     NATS_PASSWORD: randomBytes(32).toString('hex'),
     AUTH_ISSUER: 'https://auth.example.com',
-    GRPC_TLS_CERT_FILE: '/etc/grpc-tls/tls.crt',
-    GRPC_TLS_KEY_FILE: '/etc/grpc-tls/tls.key',
-    GRPC_TLS_CA_FILE: '/etc/grpc-tls/ca.crt',
+    HTTP_TLS_CERT_FILE: '/etc/service-tls/tls.crt',
+    HTTP_TLS_KEY_FILE: '/etc/service-tls/tls.key',
+    GRPC_TLS_CERT_FILE: '/etc/service-tls/tls.crt',
+    GRPC_TLS_KEY_FILE: '/etc/service-tls/tls.key',
+    GRPC_TLS_CA_FILE: '/etc/service-tls/ca.crt',
     [grpcTarget]: 'peer.s2s.svc.cluster.local:50052',
     ...extraProduction,
   };
@@ -81,7 +83,7 @@ export function resourceServerConfigCases(
   });
 
   it('takes the gRPC certificate, its key and the CA together, and not with GRPC_PLAINTEXT', () => {
-    expect(load(production).GRPC_TLS_CA_FILE).toBe('/etc/grpc-tls/ca.crt');
+    expect(load(production).GRPC_TLS_CA_FILE).toBe('/etc/service-tls/ca.crt');
     for (const name of Object.keys(noGrpcTls)) {
       expect(() => load({ ...base, ...production, [name]: undefined })).toThrow(
         new RegExp(`${name}: is required with`),

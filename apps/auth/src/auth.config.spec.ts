@@ -15,6 +15,8 @@ const production = {
   NATS_USER: 'auth',
   NATS_PASSWORD: randomBytes(32).toString('hex'),
   AUTH_ISSUER: 'https://auth.example.com',
+  HTTP_TLS_CERT_FILE: '/etc/service-tls/tls.crt',
+  HTTP_TLS_KEY_FILE: '/etc/service-tls/tls.key',
 };
 
 it('accepts a complete production config', () => {

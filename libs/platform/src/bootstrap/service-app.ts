@@ -11,7 +11,8 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { Gauge } from 'prom-client';
 import type { IncomingMessage } from 'node:http';
-import type { BaseConfig } from '../config/base-config.schema';
+import { ENV, type BaseConfig } from '../config/base-config.schema';
+import { readConfiguredFile } from '../config/load-config';
 import { REQUEST_ID_HEADER, runWithRequestContext } from '../context/request-context';
 import { grpcServerOptions } from '../grpc/grpc-options';
 import { grpcCertificateExpiry, type GrpcTls, type GrpcTlsSetting } from '../grpc/grpc-tls';
@@ -66,6 +67,29 @@ export function trustProxyOption(
 }
 
 /**
+ * Fastify's `https` option when HTTP_TLS_* are set (read at start: an unreadable file stops the
+ * service), else nothing: plain HTTP, which production allows only with HTTP_PLAINTEXT=true.
+ */
+function httpsOption(config: BaseConfig): {
+  https?: { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2' };
+} {
+  const { HTTP_TLS_CERT_FILE: cert, HTTP_TLS_KEY_FILE: key } = config;
+  if (cert === undefined || key === undefined) {
+    if (config.NODE_ENV === 'production' && !config.HTTP_PLAINTEXT) {
+      throw new Error('HTTP without TLS in production needs HTTP_PLAINTEXT=true');
+    }
+    return {};
+  }
+  return {
+    https: {
+      cert: readConfiguredFile(ENV.HTTP_TLS_CERT_FILE, cert),
+      key: readConfiguredFile(ENV.HTTP_TLS_KEY_FILE, key),
+      minVersion: 'TLSv1.2',
+    },
+  };
+}
+
+/**
  * Builds a service on Fastify with everything SPEC §2 and §6 ask of every service: security
  * headers, CORS allowlist, body limit, validation that rejects unknown fields, OpenAPI at
  * /docs, JSON errors, metrics, and its gRPC and JetStream transports. It does not listen yet.
@@ -75,6 +99,7 @@ export async function createServiceApp(
 ): Promise<NestFastifyApplication> {
   const { config } = options;
   const adapter = new FastifyAdapter({
+    ...httpsOption(config),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     genReqId: (req: IncomingMessage) => requestIdFor(req),
@@ -217,7 +242,7 @@ export async function listenServiceApp(
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const host = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST;
-  return `http://${host}:${port}`;
+  return `${config.HTTP_TLS_CERT_FILE ? 'https' : 'http'}://${host}:${port}`;
 }
 
 /**

@@ -18,6 +18,9 @@ export const ENV = {
   PROTO_DIR: 'PROTO_DIR',
   METRICS_TOKEN: 'METRICS_TOKEN',
   METRICS_TOKEN_PREVIOUS: 'METRICS_TOKEN_PREVIOUS',
+  HTTP_TLS_CERT_FILE: 'HTTP_TLS_CERT_FILE',
+  HTTP_TLS_KEY_FILE: 'HTTP_TLS_KEY_FILE',
+  HTTP_PLAINTEXT: 'HTTP_PLAINTEXT',
 } as const;
 
 const origin = z.string().refine((value) => {
@@ -98,6 +101,17 @@ const baseConfigShape = z.object({
   METRICS_TOKEN: metricsToken,
   /** During a METRICS_TOKEN rotation only: the value the scraper may still send. */
   METRICS_TOKEN_PREVIOUS: metricsToken,
+  /** PEM certificate (chain) and key: the service serves HTTPS on PORT, and no plain HTTP. */
+  HTTP_TLS_CERT_FILE: z.string().min(1).optional(),
+  HTTP_TLS_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * `true`: plain HTTP in production, where a mesh encrypts pod traffic or (compose) the network
+   * is one host's. Outside production plain HTTP needs no flag.
+   */
+  HTTP_PLAINTEXT: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 /**
@@ -105,6 +119,30 @@ const baseConfigShape = z.object({
  * refuses to redefine a variable of a schema with checks, and `.safeExtend` keeps the checks).
  */
 export const baseConfigSchema = baseConfigShape.superRefine((config, ctx) => {
+  // HTTPS needs both files; plain HTTP in production is said in so many words: passwords,
+  // refresh cookies and bearer tokens cross the pod network on this port.
+  const httpTls = [ENV.HTTP_TLS_CERT_FILE, ENV.HTTP_TLS_KEY_FILE] as const;
+  const givenTls = httpTls.filter((name) => config[name] !== undefined);
+  if (givenTls.length === 1) {
+    const missing = httpTls.find((name) => config[name] === undefined)!;
+    ctx.addIssue({ code: 'custom', path: [missing], message: `is required with ${givenTls[0]}` });
+  }
+  if (givenTls.length > 0 && config.HTTP_PLAINTEXT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [ENV.HTTP_PLAINTEXT],
+      message: `true contradicts ${givenTls.join(', ')}`,
+    });
+  }
+  if (config.NODE_ENV === 'production' && givenTls.length === 0 && !config.HTTP_PLAINTEXT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [ENV.HTTP_TLS_CERT_FILE],
+      message:
+        'is required in production, with HTTP_TLS_KEY_FILE: passwords and bearer tokens must not ' +
+        'cross the network in clear (HTTP_PLAINTEXT=true only where a mesh encrypts pod traffic, or on one host)',
+    });
+  }
   // nats:// is plaintext: a CA given with it would be ignored, and the operator meant TLS.
   if (config.NATS_CA_FILE !== undefined && !config.NATS_URL.startsWith('tls://')) {
     ctx.addIssue({

@@ -6,7 +6,11 @@ const valid = {
   PORT: '3002',
   DATABASE_URL: 'postgres://u:p@localhost:5432/users',
   NATS_URL: 'nats://localhost:4222',
+  // HTTPS, which production requires unless HTTP_PLAINTEXT=true.
+  HTTP_TLS_CERT_FILE: '/etc/service-tls/tls.crt',
+  HTTP_TLS_KEY_FILE: '/etc/service-tls/tls.key',
 };
+const plainHttp = { HTTP_TLS_CERT_FILE: undefined, HTTP_TLS_KEY_FILE: undefined };
 
 /** What every service needs in production besides its own settings. */
 const natsLogin = { NATS_USER: 'users', NATS_PASSWORD: 'n'.repeat(32) };
@@ -99,6 +103,40 @@ describe('loadConfig', () => {
     // A token a scraper could not send as `Bearer <token>` would lock Prometheus out.
     expect(problemsOf({ ...valid, METRICS_TOKEN: 'two words' }, service)).toEqual([
       expect.stringMatching(/^METRICS_TOKEN: letters, digits/),
+    ]);
+  });
+
+  it('serves HTTPS with a certificate and its key, and plain HTTP in production only with HTTP_PLAINTEXT=true', () => {
+    const service = baseConfigSchema.superRefine((config, ctx) =>
+      refineProduction(config, ctx, {}),
+    );
+    const production = {
+      ...valid,
+      ...natsLogin,
+      NODE_ENV: 'production',
+      METRICS_TOKEN: 'm'.repeat(32),
+    };
+    expect(loadConfig(service, production).HTTP_TLS_CERT_FILE).toBe('/etc/service-tls/tls.crt');
+    expect(problemsOf({ ...production, ...plainHttp }, service)).toEqual([
+      expect.stringMatching(
+        /^HTTP_TLS_CERT_FILE: is required in production, with HTTP_TLS_KEY_FILE/,
+      ),
+    ]);
+    expect(
+      loadConfig(service, { ...production, ...plainHttp, HTTP_PLAINTEXT: 'true' }).HTTP_PLAINTEXT,
+    ).toBe(true);
+    expect(loadConfig(service, { ...valid, ...plainHttp }).HTTP_PLAINTEXT).toBe(false);
+    expect(problemsOf({ ...valid, HTTP_TLS_KEY_FILE: undefined })).toEqual([
+      'HTTP_TLS_KEY_FILE: is required with HTTP_TLS_CERT_FILE',
+    ]);
+    expect(problemsOf({ ...valid, HTTP_TLS_CERT_FILE: undefined })).toEqual([
+      'HTTP_TLS_CERT_FILE: is required with HTTP_TLS_KEY_FILE',
+    ]);
+    expect(problemsOf({ ...valid, HTTP_PLAINTEXT: 'true' })).toEqual([
+      expect.stringMatching(/^HTTP_PLAINTEXT: true contradicts/),
+    ]);
+    expect(problemsOf({ ...valid, HTTP_PLAINTEXT: 'yes' })).toEqual([
+      expect.stringMatching(/^HTTP_PLAINTEXT: /),
     ]);
   });
 

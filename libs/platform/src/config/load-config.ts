@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Thrown at start when the environment does not describe a runnable service. */
@@ -24,4 +25,13 @@ export function loadConfig<T extends z.ZodType>(
     return `${name}: ${issue.message}`;
   });
   throw new ConfigError(problems);
+}
+
+/** A file a variable names, read at start; an unreadable one stops the service with its name. */
+export function readConfiguredFile(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
+  }
 }

@@ -1,6 +1,6 @@
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readConfiguredFile } from '../config/load-config';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -137,17 +137,10 @@ export function loadGrpcTls(config: GrpcTlsConfig): GrpcTlsSetting {
     }
     return 'plaintext';
   }
-  const read = (name: string, path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new Error(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
-    }
-  };
   return {
-    certificate: read(GRPC_TLS_ENV.CERT_FILE, cert),
-    privateKey: read(GRPC_TLS_ENV.KEY_FILE, key),
-    ca: read(GRPC_TLS_ENV.CA_FILE, ca),
+    certificate: readConfiguredFile(GRPC_TLS_ENV.CERT_FILE, cert),
+    privateKey: readConfiguredFile(GRPC_TLS_ENV.KEY_FILE, key),
+    ca: readConfiguredFile(GRPC_TLS_ENV.CA_FILE, ca),
   };
 }
 
