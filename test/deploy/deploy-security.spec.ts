@@ -349,12 +349,15 @@ describe('k8s overlay prod: datastores', () => {
     for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
       expect({ probe, scheme: container[probe].httpGet.scheme }).toEqual({ probe, scheme: 'HTTPS' });
     }
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === app)!;
+    expect(service.spec.ports.find((p: any) => p.name === 'http').appProtocol).toBe('https');
   });
 
-  it('fetches auth over HTTPS, trusting the services CA', () => {
-    for (const app of ['users', 'orders']) {
+  it('fetches auth over HTTPS at its Service, whose name its certificate carries, trusting the services CA', () => {
+    const authPort = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'auth')!.spec.ports.find((p: any) => p.name === 'http').port;
+    for (const app of SERVICES) {
       expect(containerEnv(app)).toMatchObject({
-        AUTH_ISSUER: expect.stringMatching(/^https:\/\//),
+        AUTH_ISSUER: `https://auth:${authPort}`,
         NODE_EXTRA_CA_CERTS: '/etc/service-tls/ca.crt',
       });
     }
