@@ -78,6 +78,24 @@ describe('HTTPS on the service port', () => {
     expect(status).toBe(200);
   });
 
+  it('exports when its HTTPS certificate expires, which it reads at start only', async () => {
+    const metrics = await new Promise<string>((resolve, reject) =>
+      httpsRequest(
+        { host: 'localhost', port, path: '/metrics', ca: readFileSync(ca.caFile) },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve(body));
+        },
+      )
+        .on('error', reject)
+        .end(),
+    );
+    const line = /^http_tls_certificate_expiry_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(metrics);
+    // The test certificate is valid for one day from its issue, a moment ago.
+    expect(Math.abs(Number(line?.[1]) - (Date.now() / 1000 + 24 * 3600))).toBeLessThan(600);
+  });
+
   it('answers no plain HTTP request on that port', async () => {
     const outcome = await new Promise<string>((resolve) =>
       httpRequest({ host: '127.0.0.1', port, path: '/probe' }, (response) =>

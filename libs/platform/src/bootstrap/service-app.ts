@@ -15,7 +15,11 @@ import { ENV, type BaseConfig } from '../config/base-config.schema';
 import { readConfiguredFile } from '../config/load-config';
 import { REQUEST_ID_HEADER, runWithRequestContext } from '../context/request-context';
 import { grpcServerOptions } from '../grpc/grpc-options';
-import { grpcCertificateExpiry, type GrpcTls, type GrpcTlsSetting } from '../grpc/grpc-tls';
+import {
+  earliestCertificateExpiry,
+  grpcCertificateExpiry,
+  type GrpcTlsSetting,
+} from '../grpc/grpc-tls';
 import { ReadinessService } from '../health/readiness.service';
 import { securityHeaders } from '../http/security-headers';
 import { requestIdFor } from '../logging/logging.options';
@@ -98,8 +102,9 @@ export async function createServiceApp(
   options: ServiceAppOptions,
 ): Promise<NestFastifyApplication> {
   const { config } = options;
+  const https = httpsOption(config);
   const adapter = new FastifyAdapter({
-    ...httpsOption(config),
+    ...https,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     genReqId: (req: IncomingMessage) => requestIdFor(req),
@@ -188,8 +193,12 @@ export async function createServiceApp(
   Object.assign(document.paths, options.openApi.paths);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
+  if (https.https)
+    exportCertificateExpiry(app, 'http', earliestCertificateExpiry([https.https.cert]));
   if (options.grpc) {
-    if (options.grpc.tls !== 'plaintext') exportCertificateExpiry(app, options.grpc.tls);
+    if (options.grpc.tls !== 'plaintext') {
+      exportCertificateExpiry(app, 'grpc', grpcCertificateExpiry(options.grpc.tls));
+    }
     app.connectMicroservice(
       grpcServerOptions(
         options.grpc.packageName,
@@ -218,18 +227,25 @@ export async function createServiceApp(
 }
 
 /**
- * The gRPC certificate's expiry, logged at start and exported as a gauge: it is read once, and
- * a certificate renewed on disk takes effect only when the service restarts.
+ * A TLS certificate's expiry (`http`: what HTTPS serves; `grpc`: what gRPC serves and presents,
+ * or its CA), logged at start and exported as the gauge `<use>_tls_certificate_expiry_timestamp_seconds`:
+ * the files are read once, and certificates renewed on disk take effect only on a restart.
  */
-function exportCertificateExpiry(app: NestFastifyApplication, tls: GrpcTls): void {
-  const expiry = grpcCertificateExpiry(tls);
+function exportCertificateExpiry(
+  app: NestFastifyApplication,
+  use: 'http' | 'grpc',
+  expiry: Date,
+): void {
   const gauge = new Gauge({
-    name: 'grpc_tls_certificate_expiry_timestamp_seconds',
-    help: 'When the gRPC certificate this process serves and presents expires (unix seconds); restart after a renewal',
+    name: `${use}_tls_certificate_expiry_timestamp_seconds`,
+    help: `When the ${use === 'http' ? 'HTTPS' : 'gRPC'} certificate of this process expires (unix seconds); restart after a renewal`,
     registers: [app.get(MetricsService).registry],
   });
   gauge.set(Math.floor(expiry.getTime() / 1000));
-  new NestLogger('GrpcTls').log({ expiresAt: expiry.toISOString() }, 'gRPC mutual TLS');
+  new NestLogger(use === 'http' ? 'HttpTls' : 'GrpcTls').log(
+    { expiresAt: expiry.toISOString() },
+    use === 'http' ? 'HTTPS' : 'gRPC mutual TLS',
+  );
 }
 
 /** Starts the transports and the HTTP listener; resolves to the HTTP base URL. */

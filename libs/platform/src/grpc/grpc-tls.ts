@@ -175,9 +175,12 @@ function certificatesOf(pem: Buffer): X509Certificate[] {
  * `grpc_tls_certificate_expiry_timestamp_seconds` to alert on.
  */
 export function grpcCertificateExpiry(tls: GrpcTls): Date {
-  const expiries = [...certificatesOf(tls.certificate), ...certificatesOf(tls.ca)].map((cert) =>
-    Date.parse(cert.validTo),
-  );
-  if (expiries.length === 0) throw new Error('the gRPC TLS files hold no PEM certificate');
+  return earliestCertificateExpiry([tls.certificate, tls.ca]);
+}
+
+/** When the first certificate of these PEM bundles expires. */
+export function earliestCertificateExpiry(pems: readonly Buffer[]): Date {
+  const expiries = pems.flatMap(certificatesOf).map((cert) => Date.parse(cert.validTo));
+  if (expiries.length === 0) throw new Error('the TLS files hold no PEM certificate');
   return new Date(Math.min(...expiries));
 }
