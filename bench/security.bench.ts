@@ -464,6 +464,9 @@ async function main() {
   const nats = await infra.startNatsServer();
   const serviceConfig = loadConfig(baseConfigSchema, {
     NODE_ENV: 'production',
+    // Both routes of each pair over the same loopback HTTP: the ratios are what authentication
+    // costs, not TLS (which a production pod pays alike on its public and its secure routes).
+    HTTP_PLAINTEXT: 'true',
     HOST: '127.0.0.1',
     PORT: String(await infra.freePort()),
     LOG_LEVEL: 'warn',

@@ -205,6 +205,14 @@ async function main() {
     // Its own user only: no service knows another's NATS password.
     ...(natsUsers ? { NATS_USER: service.name, NATS_PASSWORD: natsUsers[service.name] } : {}),
     AUTH_ISSUER: issuer,
+    // Everything runs on this host, on 127.0.0.1 (HOST): plain HTTP and gRPC, which production
+    // mode allows only when said (unless TLS files are given).
+    ...(process.env.NODE_ENV === 'production'
+      ? {
+          HTTP_PLAINTEXT: process.env.HTTP_TLS_CERT_FILE ? 'false' : 'true',
+          GRPC_PLAINTEXT: process.env.GRPC_TLS_CERT_FILE ? 'false' : 'true',
+        }
+      : {}),
     USERS_GRPC_URL: `127.0.0.1:${SERVICES[1].grpcPort}`,
     ORDERS_GRPC_URL: `127.0.0.1:${SERVICES[2].grpcPort}`,
     ...(service.name === 'users'
