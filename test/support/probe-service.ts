@@ -5,10 +5,21 @@ import {
   DatabaseModule,
   MessagingModule,
   PlatformModule,
+  Public,
   type BaseConfig,
 } from '@app/platform';
-import { Module, type Type } from '@nestjs/common';
+import { Controller, Get, Module, type Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+/** A public `GET /probe` answering `{ ok: true }`. */
+@Controller()
+export class PublicProbeController {
+  @Public()
+  @Get('probe')
+  probe() {
+    return { ok: true };
+  }
+}
 
 export function createProbeServiceApp(
   config: BaseConfig,

@@ -1,19 +1,11 @@
-import { Controller, Get } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createProbeServiceApp } from '../../../../test/support/probe-service';
+import {
+  createProbeServiceApp,
+  PublicProbeController,
+} from '../../../../test/support/probe-service';
 import { createTestDatabase, startTestNats } from '../../../../test/support/test-infra';
 import { baseConfigSchema } from '../config/base-config.schema';
 import { loadConfig } from '../config/load-config';
-import { Public } from '../http/public.decorator';
-
-@Controller()
-class ProbeController {
-  @Public()
-  @Get('probe')
-  probe() {
-    return { ok: true };
-  }
-}
 
 let database: { url: string; drop(): Promise<void> };
 let nats: { url: string; stop(): Promise<void> };
@@ -36,7 +28,7 @@ async function appWith(corsOrigins: string): Promise<NestFastifyApplication> {
     NATS_URL: nats.url,
     CORS_ORIGINS: corsOrigins,
   });
-  const app = await createProbeServiceApp(config, [ProbeController]);
+  const app = await createProbeServiceApp(config, [PublicProbeController]);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

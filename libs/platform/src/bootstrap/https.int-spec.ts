@@ -2,29 +2,21 @@
 // TLS with its certificate, no plain HTTP on that port, and the mechanism the resource servers
 // use to trust the services' CA for their calls to auth (NODE_EXTRA_CA_CERTS, read by Node at
 // start, so checked in a child process).
-import { Controller, Get } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createProbeServiceApp } from '../../../../test/support/probe-service';
+import {
+  createProbeServiceApp,
+  PublicProbeController,
+} from '../../../../test/support/probe-service';
 import { createTestDatabase, startTestNats } from '../../../../test/support/test-infra';
 import { createTestPki, type TestCa } from '../../../../test/support/test-pki';
 import { freePort } from '../../../../scripts/lib/infra';
 import { baseConfigSchema } from '../config/base-config.schema';
 import { loadConfig } from '../config/load-config';
-import { Public } from '../http/public.decorator';
 import { listenServiceApp } from './service-app';
 import { readFileSync } from 'node:fs';
-
-@Controller()
-class ProbeController {
-  @Public()
-  @Get('probe')
-  probe() {
-    return { ok: true };
-  }
-}
 
 describe('HTTPS on the service port', () => {
   const pki = createTestPki('https');
@@ -53,7 +45,7 @@ describe('HTTPS on the service port', () => {
       HTTP_TLS_CERT_FILE: certFile,
       HTTP_TLS_KEY_FILE: keyFile,
     });
-    app = await createProbeServiceApp(config, [ProbeController]);
+    app = await createProbeServiceApp(config, [PublicProbeController]);
     cleanups.unshift(() => app.close());
     url = await listenServiceApp(app, config);
     baseConfig = config;

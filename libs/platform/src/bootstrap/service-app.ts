@@ -231,21 +231,24 @@ export async function createServiceApp(
  * or its CA), logged at start and exported as the gauge `<use>_tls_certificate_expiry_timestamp_seconds`:
  * the files are read once, and certificates renewed on disk take effect only on a restart.
  */
+const CERTIFICATE_USES = {
+  http: { label: 'HTTPS', logContext: 'HttpTls', logMessage: 'HTTPS' },
+  grpc: { label: 'gRPC', logContext: 'GrpcTls', logMessage: 'gRPC mutual TLS' },
+} as const;
+
 function exportCertificateExpiry(
   app: NestFastifyApplication,
-  use: 'http' | 'grpc',
+  use: keyof typeof CERTIFICATE_USES,
   expiry: Date,
 ): void {
+  const { label, logContext, logMessage } = CERTIFICATE_USES[use];
   const gauge = new Gauge({
     name: `${use}_tls_certificate_expiry_timestamp_seconds`,
-    help: `When the ${use === 'http' ? 'HTTPS' : 'gRPC'} certificate of this process expires (unix seconds); restart after a renewal`,
+    help: `When the ${label} certificate of this process expires (unix seconds); restart after a renewal`,
     registers: [app.get(MetricsService).registry],
   });
   gauge.set(Math.floor(expiry.getTime() / 1000));
-  new NestLogger(use === 'http' ? 'HttpTls' : 'GrpcTls').log(
-    { expiresAt: expiry.toISOString() },
-    use === 'http' ? 'HTTPS' : 'gRPC mutual TLS',
-  );
+  new NestLogger(logContext).log({ expiresAt: expiry.toISOString() }, logMessage);
 }
 
 /** Starts the transports and the HTTP listener; resolves to the HTTP base URL. */

@@ -54,6 +54,51 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/** `HTTP_PLAINTEXT`, `GRPC_PLAINTEXT`: "true" or "false" (the default), as a boolean. */
+export const plaintextFlag = z
+  .enum(['true', 'false'], { message: 'must be true or false' })
+  .default('false')
+  .transform((value) => value === 'true');
+
+/**
+ * For a `superRefine`: a transport's TLS files come all together (`together` says why, if
+ * more than "it needs them"), never with its plaintext flag, and production refuses the
+ * transport without them unless the flag says plaintext is meant (`production` is the message).
+ * Returns the files that are given.
+ */
+export function refineTlsFiles<K extends string>(
+  config: { NODE_ENV: string } & { [name in K]?: string },
+  ctx: z.RefinementCtx,
+  rule: {
+    files: readonly K[];
+    plaintext: { name: string; value: boolean };
+    together?: string;
+    production: string;
+  },
+): K[] {
+  const given = rule.files.filter((name) => config[name] !== undefined);
+  if (given.length > 0 && given.length < rule.files.length) {
+    for (const name of rule.files.filter((file) => !given.includes(file))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `is required with ${given.join(', ')}${rule.together ? `: ${rule.together}` : ''}`,
+      });
+    }
+  }
+  if (given.length > 0 && rule.plaintext.value) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [rule.plaintext.name],
+      message: `true contradicts ${given.join(', ')}`,
+    });
+  }
+  if (config.NODE_ENV === 'production' && given.length === 0 && !rule.plaintext.value) {
+    ctx.addIssue({ code: 'custom', path: [rule.files[0]], message: rule.production });
+  }
+  return given;
+}
+
 /** An RFC 6750 b64token, so that a scraper can send it as it is; empty means unset. */
 const metricsToken = z.preprocess(
   (value) => (value === '' ? undefined : value),
@@ -108,10 +153,7 @@ const baseConfigShape = z.object({
    * `true`: plain HTTP in production, where a mesh encrypts pod traffic or (compose) the network
    * is one host's. Outside production plain HTTP needs no flag.
    */
-  HTTP_PLAINTEXT: z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .default('false')
-    .transform((value) => value === 'true'),
+  HTTP_PLAINTEXT: plaintextFlag,
 });
 
 /**
@@ -121,28 +163,13 @@ const baseConfigShape = z.object({
 export const baseConfigSchema = baseConfigShape.superRefine((config, ctx) => {
   // HTTPS needs both files; plain HTTP in production is said in so many words: passwords,
   // refresh cookies and bearer tokens cross the pod network on this port.
-  const httpTls = [ENV.HTTP_TLS_CERT_FILE, ENV.HTTP_TLS_KEY_FILE] as const;
-  const givenTls = httpTls.filter((name) => config[name] !== undefined);
-  if (givenTls.length === 1) {
-    const missing = httpTls.find((name) => config[name] === undefined)!;
-    ctx.addIssue({ code: 'custom', path: [missing], message: `is required with ${givenTls[0]}` });
-  }
-  if (givenTls.length > 0 && config.HTTP_PLAINTEXT) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [ENV.HTTP_PLAINTEXT],
-      message: `true contradicts ${givenTls.join(', ')}`,
-    });
-  }
-  if (config.NODE_ENV === 'production' && givenTls.length === 0 && !config.HTTP_PLAINTEXT) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [ENV.HTTP_TLS_CERT_FILE],
-      message:
-        'is required in production, with HTTP_TLS_KEY_FILE: passwords and bearer tokens must not ' +
-        'cross the network in clear (HTTP_PLAINTEXT=true only where a mesh encrypts pod traffic, or on one host)',
-    });
-  }
+  refineTlsFiles(config, ctx, {
+    files: [ENV.HTTP_TLS_CERT_FILE, ENV.HTTP_TLS_KEY_FILE],
+    plaintext: { name: ENV.HTTP_PLAINTEXT, value: config.HTTP_PLAINTEXT },
+    production:
+      'is required in production, with HTTP_TLS_KEY_FILE: passwords and bearer tokens must not ' +
+      'cross the network in clear (HTTP_PLAINTEXT=true only where a mesh encrypts pod traffic, or on one host)',
+  });
   // nats:// is plaintext: a CA given with it would be ignored, and the operator meant TLS.
   if (config.NATS_CA_FILE !== undefined && !config.NATS_URL.startsWith('tls://')) {
     ctx.addIssue({

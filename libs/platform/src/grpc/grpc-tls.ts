@@ -1,5 +1,6 @@
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
+import { plaintextFlag, refineTlsFiles } from '../config/base-config.schema';
 import { readConfiguredFile } from '../config/load-config';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -31,10 +32,7 @@ export const grpcTlsConfigShape = {
    * `true`: gRPC without TLS in production, where a service mesh already encrypts and
    * authenticates the traffic between pods. Outside production plaintext needs no flag.
    */
-  GRPC_PLAINTEXT: z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .default('false')
-    .transform((value) => value === 'true'),
+  GRPC_PLAINTEXT: plaintextFlag,
 };
 
 export interface GrpcTlsConfig {
@@ -66,23 +64,14 @@ export function refineGrpcTls<T extends GrpcTlsConfig>(
   ctx: z.RefinementCtx,
   targets: readonly (keyof T & string)[],
 ): void {
-  const given = FILES.filter((name) => config[name] !== undefined);
-  if (given.length > 0 && given.length < FILES.length) {
-    for (const name of FILES.filter((file) => !given.includes(file))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [name],
-        message: `is required with ${given.join(', ')}: mutual TLS needs the certificate, its key and the CA`,
-      });
-    }
-  }
-  if (given.length > 0 && config.GRPC_PLAINTEXT) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [GRPC_TLS_ENV.PLAINTEXT],
-      message: `true contradicts ${given.join(', ')}`,
-    });
-  }
+  const given = refineTlsFiles(config, ctx, {
+    files: FILES,
+    plaintext: { name: GRPC_TLS_ENV.PLAINTEXT, value: config.GRPC_PLAINTEXT },
+    together: 'mutual TLS needs the certificate, its key and the CA',
+    production:
+      'is required in production, with GRPC_TLS_KEY_FILE and GRPC_TLS_CA_FILE: bearer tokens ' +
+      'must not cross the network in clear (GRPC_PLAINTEXT=true only behind a mesh that encrypts pod traffic)',
+  });
   if (given.length === FILES.length) {
     for (const name of targets) {
       const target = config[name];
@@ -99,15 +88,6 @@ export function refineGrpcTls<T extends GrpcTlsConfig>(
         });
       }
     }
-  }
-  if (config.NODE_ENV === 'production' && given.length === 0 && !config.GRPC_PLAINTEXT) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [GRPC_TLS_ENV.CERT_FILE],
-      message:
-        'is required in production, with GRPC_TLS_KEY_FILE and GRPC_TLS_CA_FILE: bearer tokens ' +
-        'must not cross the network in clear (GRPC_PLAINTEXT=true only behind a mesh that encrypts pod traffic)',
-    });
   }
 }
 
