@@ -3,15 +3,17 @@ import type { OrdersConfig } from './orders.config';
 import { OrdersModule } from './orders.module';
 
 export function ordersAppOptions(config: OrdersConfig): ServiceAppOptions {
+  // Read once: the gRPC server and the module's gRPC client use the same certificate.
+  const grpcTls = loadGrpcTls(config);
   return {
     serviceName: 'orders',
-    module: OrdersModule.forRoot(config),
+    module: OrdersModule.forRoot(config, grpcTls),
     config,
     grpc: {
       packageName: 'orders.v1',
       protoFile: 'orders/v1/orders.proto',
       port: config.GRPC_PORT,
-      tls: loadGrpcTls(config),
+      tls: grpcTls,
       // SPEC §5: only users calls orders over gRPC (its certificate names it).
       clients: ['users'],
     },

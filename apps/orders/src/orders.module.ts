@@ -1,11 +1,11 @@
 import {
   DatabaseModule,
   grpcClientOptions,
-  loadGrpcTls,
   MessagingModule,
   PlatformModule,
   RateLimitModule,
   SUBJECTS,
+  type GrpcTlsSetting,
 } from '@app/platform';
 import { SecurityModule, ServiceTokenClient, serviceTokenInterceptor } from '@app/security';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -24,7 +24,8 @@ import { UsersGrpcClient } from './users-client/users.grpc.client';
 
 @Module({})
 export class OrdersModule {
-  static forRoot(config: OrdersConfig): DynamicModule {
+  /** `grpcTls`: how its gRPC client to the other service talks (`loadGrpcTls(config)`). */
+  static forRoot(config: OrdersConfig, grpcTls: GrpcTlsSetting): DynamicModule {
     return {
       module: OrdersModule,
       imports: [
@@ -74,7 +75,7 @@ export class OrdersModule {
                 'users/v1/users.proto',
                 config.USERS_GRPC_URL,
                 [serviceTokenInterceptor(tokens, 'users', 'users:read')],
-                loadGrpcTls(config),
+                grpcTls,
               ),
           },
         ]),

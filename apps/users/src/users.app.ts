@@ -3,15 +3,17 @@ import type { UsersConfig } from './users.config';
 import { UsersModule } from './users.module';
 
 export function usersAppOptions(config: UsersConfig): ServiceAppOptions {
+  // Read once: the gRPC server and the module's gRPC client use the same certificate.
+  const grpcTls = loadGrpcTls(config);
   return {
     serviceName: 'users',
-    module: UsersModule.forRoot(config),
+    module: UsersModule.forRoot(config, grpcTls),
     config,
     grpc: {
       packageName: 'users.v1',
       protoFile: 'users/v1/users.proto',
       port: config.GRPC_PORT,
-      tls: loadGrpcTls(config),
+      tls: grpcTls,
       // SPEC §5: only orders calls users over gRPC (its certificate names it).
       clients: ['orders'],
     },

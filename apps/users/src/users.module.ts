@@ -1,9 +1,9 @@
 import {
   DatabaseModule,
   grpcClientOptions,
-  loadGrpcTls,
   MessagingModule,
   PlatformModule,
+  type GrpcTlsSetting,
 } from '@app/platform';
 import { SecurityModule, ServiceTokenClient, serviceTokenInterceptor } from '@app/security';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -22,7 +22,8 @@ import { UsersService } from './users/users.service';
 
 @Module({})
 export class UsersModule {
-  static forRoot(config: UsersConfig): DynamicModule {
+  /** `grpcTls`: how its gRPC client to the other service talks (`loadGrpcTls(config)`). */
+  static forRoot(config: UsersConfig, grpcTls: GrpcTlsSetting): DynamicModule {
     return {
       module: UsersModule,
       imports: [
@@ -64,7 +65,7 @@ export class UsersModule {
                 'orders/v1/orders.proto',
                 config.ORDERS_GRPC_URL,
                 [serviceTokenInterceptor(tokens, 'orders', 'orders:read')],
-                loadGrpcTls(config),
+                grpcTls,
               ),
           },
         ]),
